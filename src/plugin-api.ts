@@ -46,6 +46,13 @@ export interface Parser {
   parse(text: string, onEvent: (time: EventTime | undefined, record: JsonRecord) => void): void;
 }
 
+export type EmitFn = (tag: string, events: Event[]) => Promise<void> | void;
+
+export interface Input {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
 /** A plugin class as the registries hold it: `@type` name, params, constructor. */
 export interface PluginClass<T> {
   readonly type: string;

@@ -24,6 +24,15 @@ export class ConfigElement {
   readonly elements: ConfigElement[] = [];
   readonly usedParams = new Set<string>();
   used = false;
+  /**
+   * Set by `configureParams` (params.ts), like Fluentd's corresponding_proxies:
+   * secret params are masked and string params quoted when the config is
+   * dumped, and a configured section reports its unknown subsections as
+   * "section <x> is not used in <this>".
+   */
+  readonly secretKeys = new Set<string>();
+  readonly stringKeys = new Set<string>();
+  configured = false;
 
   constructor(name: string, arg: string, pos: SourcePos) {
     this.name = name;

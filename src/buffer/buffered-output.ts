@@ -1,0 +1,296 @@
+// A buffered output (output.rb's buffered half, fluentd.md §8): emit formats
+// each event with the sink's formatter at append time, groups events by chunk
+// metadata (timekey, tag, record keys), appends them to the staged chunks and
+// resolves once the bytes are committed. Chunks are enqueued per flush_mode
+// and written to the ChunkSink by flush workers with Fluentd's retries.
+
+import type { ConfigElement } from '../config/element.ts';
+import type { Event, Output, PluginContext } from '../plugin-api.ts';
+import { fieldOf } from '../format/record-field.ts';
+import { JsonFloat } from '../parser/json-value.ts';
+import type { ChunkMetadata, ChunkSink } from './chunk-api.ts';
+import type { BufferChunk } from './chunk.ts';
+import { BufferState, type Batch } from './buffer-state.ts';
+import { BufferChunkOverflowError, BufferError, BufferOverflowError } from './errors.ts';
+import { FileBuffer } from './file-buffer.ts';
+import { FlushLoop } from './flush-loop.ts';
+import { MemoryBuffer } from './memory-buffer.ts';
+import { resolveBufferConfig, type BufferConfig, type BufferDefaults } from './params.ts';
+import { metadataKeyOf, type BackupLocation, type ChunkStorage } from './storage.ts';
+import { TimekeyCalculator } from './timekey.ts';
+
+/** How long `overflow_action block` waits for space before failing the write anyway. */
+const BLOCK_MAX_WAIT_MS = 30_000;
+const BLOCK_POLL_MS = 50;
+
+export interface BufferedOutputOptions extends BufferDefaults {
+  /** The `<secondary>` output (out_file), used after retry_secondary_threshold and for unrecoverable errors. */
+  readonly secondary?: ChunkSink & { bind?(keys: ChunkKeyInfo): void };
+  /** plugin @id: names the backup directory (Fluentd's safe_owner_id). */
+  readonly pluginId?: string;
+  /** Backup base directory; default $FLUENT_BACKUP_DIR or /tmp/fluent (Fluentd's DEFAULT_BACKUP_DIR). */
+  readonly backupDir?: string;
+}
+
+/** What later metrics read (Fluentd's buffer/output metrics names in comments). */
+export interface BufferCounters {
+  emitCount: number; // emit_count
+  emitRecords: number; // emit_records
+  writeCount: number; // write_count
+  writeSecondaryCount: number;
+  numErrors: number; // num_errors
+  rollbackCount: number;
+  retryCount: number; // retry steps taken
+  dropOldestChunkCount: number;
+  flushedRecords: number;
+  flushedBytes: number;
+  stageLength: number; // stage_length
+  stageBytes: number; // stage_byte_size
+  queueLength: number; // queue_length
+  queueBytes: number; // queue_byte_size
+}
+
+/** What out_file/out_s3 need to expand `${tag}`, `${key}` and strftime placeholders like Fluentd. */
+export interface ChunkKeyInfo {
+  readonly chunkKeyTime: boolean;
+  readonly chunkKeyTag: boolean;
+  readonly recordKeys: readonly string[];
+  readonly timekey: number | undefined;
+  /** '+0000' with timekey_use_utc, else timekey_zone. */
+  readonly timekeyZone: string;
+}
+
+export class BufferedOutput implements Output {
+  readonly config: BufferConfig;
+  readonly chunkKeys: ChunkKeyInfo;
+  readonly #ctx: PluginContext;
+  readonly #sink: ChunkSink;
+  readonly #secondary: ChunkSink | undefined;
+  readonly #state: BufferState;
+  readonly #flush: FlushLoop;
+  readonly #timekeys: TimekeyCalculator | undefined;
+  readonly #simpleMetadata: boolean;
+  #emitCount = 0;
+  #emitRecords = 0;
+  #dropOldest = 0;
+  #started = false;
+  #stopping = false;
+  // Events of one request usually share tag and timekey: remember the last chunk.
+  #lastKey = '';
+  #lastChunk: BufferChunk | undefined;
+
+  constructor(bufferSection: ConfigElement | undefined, sink: ChunkSink, ctx: PluginContext, defaults: BufferedOutputOptions) {
+    this.#ctx = ctx;
+    this.#sink = sink;
+    this.#secondary = defaults.secondary;
+    const warn = (m: string): void => ctx.log.warn(m);
+    const cfg = resolveBufferConfig(bufferSection, defaults, warn);
+    this.config = cfg;
+    if (this.#secondary && cfg.retry_forever) warn("<secondary> with 'retry_forever', only unrecoverable errors are moved to secondary");
+    this.chunkKeys = {
+      chunkKeyTime: cfg.chunkKeyTime, chunkKeyTag: cfg.chunkKeyTag, recordKeys: cfg.recordKeys,
+      timekey: cfg.timekey, timekeyZone: cfg.timekeyZoneName,
+    };
+    // acts_as_secondary: the secondary expands placeholders with the primary's chunk keys.
+    defaults.secondary?.bind?.(this.chunkKeys);
+    this.#timekeys = cfg.chunkKeyTime ? new TimekeyCalculator(cfg.timekey!, cfg.timekey_use_utc, cfg.timekeyZoneName) : undefined;
+    this.#simpleMetadata = !cfg.chunkKeyTime && cfg.recordKeys.length === 0;
+    const backup: BackupLocation = {
+      baseDir: defaults.backupDir ?? process.env.FLUENT_BACKUP_DIR ?? '/tmp/fluent',
+      workerId: ctx.workerId,
+      ownerId: defaults.pluginId ?? 'buffered_output',
+    };
+    const storage: ChunkStorage = cfg.type === 'file'
+      ? new FileBuffer({
+          path: cfg.path!, pathSuffix: cfg.path_suffix, dirMode: cfg.dirMode, fileMode: cfg.fileMode,
+          fsync: cfg.fsync, compressed: cfg.compress === 'gzip', backup,
+        }, ctx.log)
+      : new MemoryBuffer(cfg.compress === 'gzip');
+    this.#state = new BufferState(cfg, storage, ctx.log);
+    this.#flush = new FlushLoop(this.#state, sink, this.#secondary, backup, ctx.log);
+  }
+
+  async start(): Promise<void> {
+    await this.#sink.start?.();
+    await this.#secondary?.start?.();
+    const resumed = await this.#state.storage.start();
+    await this.#state.restore(resumed.staged, resumed.queued);
+    this.#flush.start();
+    this.#started = true;
+    if (this.#state.queue.length > 0) this.#flush.wake();
+  }
+
+  async emit(tag: string, events: Event[]): Promise<void> {
+    if (!this.#started || this.#stopping) throw new BufferError('AR_BUFFER_STOPPED', 'buffered output is not running; events were not stored');
+    this.#emitCount += 1;
+    this.#emitRecords += events.length;
+    if (!this.#state.storable()) await this.#onOverflow();
+    const cfg = this.config;
+    const st = this.#state;
+    const formatter = this.#sink.formatter;
+    const limit = cfg.chunkLimitSize;
+    const batches: Batch[] = [];
+    let lastBatch: Batch | undefined;
+    let dropped = 0;
+    let firstDropMessage = '';
+    for (let i = 0; i < events.length; i++) {
+      const ev = events[i];
+      const text = formatter.format(tag, ev.time, ev.record);
+      const bytes = Buffer.byteLength(text);
+      if (bytes > limit) {
+        // Buffer#write_step_by_step: the record is dropped, the others are written.
+        dropped += 1;
+        if (firstDropMessage === '') firstDropMessage = `a ${bytes}bytes record (nth: ${i}) is larger than buffer chunk limit size (${limit})`;
+        continue;
+      }
+      let chunk = this.#stagedChunk(tag, ev);
+      if (chunk.reservedRecords > 0 && (chunk.reservedBytes + bytes > limit ||
+          (cfg.chunk_limit_records !== undefined && chunk.reservedRecords + 1 > cfg.chunk_limit_records))) {
+        st.requestEnqueue(chunk);
+        chunk = this.#stagedChunk(tag, ev);
+      }
+      const batch = st.append(chunk, text, bytes);
+      if (batch !== lastBatch) {
+        if (!batches.includes(batch)) batches.push(batch);
+        lastBatch = batch;
+      }
+    }
+    if (batches.length === 1) await batches[0].done;
+    else if (batches.length > 1) await Promise.all(batches.map((b) => b.done));
+    if (dropped > 0) {
+      this.#ctx.log.warn(firstDropMessage);
+      throw new BufferChunkOverflowError(`${firstDropMessage}${dropped > 1 ? ` (and ${dropped - 1} more)` : ''}; raise chunk_limit_size or send smaller records`, dropped);
+    }
+  }
+
+  /** SIGUSR1 / tests: enqueue every staged chunk and wait until the queue is written (or retrying). */
+  async flushAll(): Promise<void> {
+    this.#state.enqueueAll(undefined, true);
+    await this.#state.settle();
+    this.#flush.wake();
+    await this.#waitUntil(() => (this.#state.queue.length === 0 && this.#state.inFlight.size === 0) || this.#flush.retry !== undefined);
+  }
+
+  async stop(): Promise<void> {
+    if (!this.#started) return;
+    this.#stopping = true;
+    // before_shutdown: flush_at_shutdown → force_flush (stops early while retrying).
+    if (this.config.flushAtShutdown) await this.flushAll();
+    await this.#state.settle();
+    await this.#flush.stop();
+    for (const c of [...this.#state.stage.values(), ...this.#state.queue]) await c.close();
+    this.#started = false;
+    await this.#secondary?.stop?.();
+    await this.#sink.stop?.();
+  }
+
+  counters(): BufferCounters {
+    const f = this.#flush.counters;
+    return {
+      emitCount: this.#emitCount,
+      emitRecords: this.#emitRecords,
+      writeCount: f.writeCount,
+      writeSecondaryCount: f.writeSecondaryCount,
+      numErrors: f.numErrors,
+      rollbackCount: f.rollbackCount,
+      retryCount: f.retryCount,
+      dropOldestChunkCount: this.#dropOldest,
+      flushedRecords: f.flushedRecords,
+      flushedBytes: f.flushedBytes,
+      stageLength: this.#state.stage.size,
+      stageBytes: this.#state.stageBytes,
+      queueLength: this.#state.queue.length,
+      queueBytes: this.#state.queueBytes,
+    };
+  }
+
+  /** One enqueue-timer pass now (tests; the timer does the same). */
+  enqueueDue(): void {
+    this.#flush.enqueueDue();
+  }
+
+  #stagedChunk(tag: string, ev: Event): BufferChunk {
+    const cfg = this.config;
+    let timekey: number | undefined;
+    let key: string;
+    let variables: Record<string, string> | undefined;
+    if (this.#simpleMetadata) {
+      key = cfg.chunkKeyTag ? tag : '';
+    } else {
+      timekey = this.#timekeys?.of(ev.time.sec);
+      key = `${timekey ?? ''}\u0000${cfg.chunkKeyTag ? tag : ''}`;
+      if (cfg.recordKeys.length > 0) {
+        variables = {};
+        for (const k of cfg.recordKeys) {
+          const v = variableOf(fieldOf(ev.record, k));
+          variables[k] = v;
+        }
+      }
+    }
+    if (variables === undefined && key === this.#lastKey && this.#lastChunk !== undefined && !this.#lastChunk.sealed) return this.#lastChunk;
+    const metadata: ChunkMetadata = {
+      ...(timekey !== undefined ? { timekey } : {}),
+      ...(cfg.chunkKeyTag ? { tag } : {}),
+      ...(variables !== undefined ? { variables } : {}),
+    };
+    const mkey = variables === undefined ? key : metadataKeyOf(metadata);
+    let chunk = this.#state.stage.get(mkey);
+    if (chunk === undefined) {
+      chunk = this.#state.storage.createChunk(metadata, mkey);
+      this.#state.stage.set(mkey, chunk);
+    }
+    if (variables === undefined) {
+      this.#lastKey = key;
+      this.#lastChunk = chunk;
+    }
+    return chunk;
+  }
+
+  /** Output#write_guard. */
+  async #onOverflow(): Promise<void> {
+    const action = this.config.overflow_action;
+    this.#ctx.log.warn({ action }, 'failed to write data into buffer by buffer overflow');
+    if (action === 'block') {
+      const ok = await this.#waitUntil(() => this.#state.storable() || this.#stopping, BLOCK_MAX_WAIT_MS);
+      if (ok && !this.#stopping) return;
+    } else if (action === 'drop_oldest_chunk') {
+      while (!this.#state.storable()) {
+        const oldest = this.#state.queue[0];
+        if (!oldest) {
+          this.#ctx.log.error('no queued chunks to be dropped for drop_oldest_chunk');
+          break;
+        }
+        this.#ctx.log.warn({ chunk_id: oldest.idHex }, 'dropping oldest chunk to make space after buffer overflow');
+        await this.#state.purge(oldest);
+        this.#dropOldest += 1;
+      }
+      if (this.#state.storable()) return;
+    }
+    throw new BufferOverflowError(this.#retryAfterSeconds());
+  }
+
+  /** A hint for Retry-After: the next retry when failing, else one flush pass. */
+  #retryAfterSeconds(): number {
+    const r = this.#flush.retry;
+    if (r) return Math.max(1, Math.ceil(r.nextTime - Date.now() / 1000));
+    return Math.max(1, Math.ceil(this.config.flush_thread_interval));
+  }
+
+  async #waitUntil(pred: () => boolean, maxMs = Infinity): Promise<boolean> {
+    const deadline = Date.now() + maxMs;
+    while (!pred()) {
+      if (Date.now() >= deadline) return false;
+      await new Promise((r) => setTimeout(r, BLOCK_POLL_MS));
+    }
+    return true;
+  }
+}
+
+/** A record-key chunk key's value as it appears in metadata and `${key}` placeholders (Ruby to_s). */
+function variableOf(v: unknown): string {
+  if (v === undefined || v === null) return '';
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v);
+  if (v instanceof JsonFloat) return Number.isInteger(v.value) ? v.value.toFixed(1) : String(v.value);
+  return JSON.stringify(v);
+}

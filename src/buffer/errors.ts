@@ -1,0 +1,41 @@
+// Buffer errors (fluentd.md §8). Codes never change once shipped; callers
+// (the HTTP input's 503 + Retry-After) match on `code`.
+
+import { AuditrelayError } from '../errors.ts';
+
+export type BufferErrorCode =
+  | 'AR_BUFFER_OVERFLOW'
+  | 'AR_BUFFER_CHUNK_OVERFLOW'
+  | 'AR_BUFFER_BROKEN_CHUNK'
+  | 'AR_BUFFER_STOPPED';
+
+export class BufferError<C extends BufferErrorCode = BufferErrorCode> extends AuditrelayError<C> {
+  constructor(code: C, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'BufferError';
+  }
+}
+
+/**
+ * Fluentd's BufferOverflowError: staged + queued bytes reached
+ * total_limit_size. The message is Fluentd's, byte for byte, because in_http
+ * puts it in the response body; `retryAfterSeconds` feeds `Retry-After`.
+ */
+export class BufferOverflowError extends BufferError<'AR_BUFFER_OVERFLOW'> {
+  readonly retryAfterSeconds: number;
+  constructor(retryAfterSeconds: number) {
+    super('AR_BUFFER_OVERFLOW', 'buffer space has too many data');
+    this.name = 'BufferOverflowError';
+    this.retryAfterSeconds = retryAfterSeconds;
+  }
+}
+
+/** Fluentd's BufferChunkOverflowError: one record is larger than chunk_limit_size (it is dropped). */
+export class BufferChunkOverflowError extends BufferError<'AR_BUFFER_CHUNK_OVERFLOW'> {
+  readonly droppedRecords: number;
+  constructor(message: string, droppedRecords: number) {
+    super('AR_BUFFER_CHUNK_OVERFLOW', message);
+    this.name = 'BufferChunkOverflowError';
+    this.droppedRecords = droppedRecords;
+  }
+}

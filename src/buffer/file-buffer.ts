@@ -1,0 +1,204 @@
+// buf_file (lib/fluent/plugin/buf_file.rb, fluentd.md §8): path resolution,
+// chunk creation and resume of `buffer.b*` (staged) / `buffer.q*` (queued)
+// files, our own or a real Fluentd's (same layout).
+
+import { existsSync, statSync } from 'node:fs';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Logger } from 'pino';
+import type { ChunkMetadata } from './chunk-api.ts';
+import type { BufferChunk } from './chunk.ts';
+import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
+import { FileChunk, type FileChunkOptions } from './file-chunk.ts';
+import { decodeMeta, type ChunkMeta } from './meta.ts';
+import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
+
+export interface FileBufferOptions extends FileChunkOptions {
+  /** `path` as configured (directory, or pattern with `.*`). */
+  readonly path: string;
+  readonly pathSuffix: string;
+  readonly dirMode: number;
+  readonly backup: BackupLocation;
+}
+
+/**
+ * buf_file#configure: an existing directory, or a path that does not exist and
+ * has no `.*`, is a directory holding `buffer.*<suffix>`; otherwise the path
+ * is the pattern (`.*.` kept, trailing `.*` gets the suffix, else `.*<suffix>`).
+ * Runs at configure time, so the sync stat is allowed.
+ */
+export function resolveBufferPattern(path: string, pathSuffix: string): string {
+  const isDir = existsSync(path) ? statSync(path).isDirectory() : !path.includes('.*');
+  if (isDir) return join(path, `buffer.*${pathSuffix}`);
+  const base = basename(path);
+  if (base.includes('.*.')) return path;
+  if (base.endsWith('.*')) return path + pathSuffix;
+  return `${path}.*${pathSuffix}`;
+}
+
+export class FileBuffer implements ChunkStorage {
+  readonly persistent = true;
+  readonly pattern: string;
+  readonly #opts: FileBufferOptions;
+  readonly #log: Logger;
+  readonly #prefix: string;
+  readonly #suffix: string;
+  readonly #matcher: RegExp;
+
+  constructor(opts: FileBufferOptions, log: Logger) {
+    this.#opts = opts;
+    this.#log = log;
+    this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix);
+    // FileChunk.generate_stage_chunk_path splits the pattern at `.*.`.
+    const pos = this.pattern.indexOf('.*.');
+    this.#prefix = this.pattern.slice(0, pos);
+    this.#suffix = this.pattern.slice(pos + 3);
+    const base = basename(this.pattern);
+    this.#matcher = new RegExp('^' + base.split('*').map(escapeRegExp).join('.*') + '$');
+  }
+
+  createChunk(metadata: ChunkMetadata, metadataKey: string): BufferChunk {
+    const id = generateChunkId();
+    const path = `${this.#prefix}.b${id.toString('hex')}.${this.#suffix}`;
+    return new FileChunk(id, metadata, metadataKey, path, Math.floor(Date.now() / 1000), this.#opts);
+  }
+
+  async start(): Promise<ResumedChunks> {
+    const dir = dirname(this.pattern);
+    await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+    const staged: FileChunk[] = [];
+    const queued: FileChunk[] = [];
+    const broken: string[] = [];
+    const names = (await readdir(dir)).sort();
+    for (const name of names) {
+      if (!this.#matcher.test(name)) continue;
+      const path = join(dir, name);
+      const info = chunkStateFromPath(path);
+      if (!info) {
+        this.#log.debug({ path }, 'unknown state chunk found');
+        continue;
+      }
+      const st = await stat(path).catch(() => undefined);
+      if (!st?.isFile()) continue;
+      this.#log.debug(`restoring buffer file: path = ${path}`);
+      try {
+        const chunk = await this.#restore(path, info.state, info.idHex, st.size, st);
+        if (!chunk) continue;
+        (chunk.state === 'staged' ? staged : queued).push(chunk);
+      } catch (err) {
+        broken.push(path);
+        await this.#handleBroken(path, info.state, info.idHex, (err as Error).message);
+      }
+    }
+    queued.sort((a, b) => a.modifiedAt - b.modifiedAt);
+    if (broken.length > 0) {
+      this.#log.info('Since a broken chunk file was found, it is possible that other files remaining at the time of resuming were also broken. Here is the list of the files.');
+      for (const c of [...staged, ...queued]) {
+        this.#log.info({ created_at: c.createdAt, modified_at: c.modifiedAt }, `  ${c.path}:`);
+      }
+    }
+    return { staged, queued };
+  }
+
+  async evacuate(chunk: BufferChunk): Promise<void> {
+    if (!(chunk instanceof FileChunk)) return;
+    const dir = join(this.#opts.backup.baseDir, 'buffer', safeOwnerId(this.#opts.backup.ownerId));
+    try {
+      await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+      await chunk.copyTo(dir, basename);
+      this.#log.warn({ chunk_id: chunk.idHex }, `chunk files are evacuated to ${dir}.`);
+    } catch (err) {
+      this.#log.error({ error: err }, 'unexpected error while evacuating chunk files.');
+    }
+  }
+
+  async #restore(path: string, state: 'staged' | 'queued', idHex: string, size: number, st: { ctimeMs: number; mtimeMs: number }): Promise<FileChunk | undefined> {
+    const metaPath = path + '.meta';
+    let meta: ChunkMeta | undefined;
+    const bin = await readFile(metaPath).catch(() => undefined);
+    if (bin === undefined && state === 'queued') {
+      // Died between the data and the meta rename of an enqueue: the meta is
+      // still under the staged name.
+      const stagedMeta = path.replace(`.q${idHex}.`, `.b${idHex}.`) + '.meta';
+      const alt = await readFile(stagedMeta).catch(() => undefined);
+      if (alt !== undefined) {
+        await rename(stagedMeta, metaPath);
+        meta = this.#decode(alt, state);
+      }
+    } else if (bin !== undefined) {
+      meta = this.#decode(bin, state);
+    }
+    if (meta === undefined) {
+      // A classic (v0.12) chunk or one without meta: read-only, queued, metadata unknown
+      // (FileChunk#restore_metadata_partially).
+      if (size === 0) throw new Error(`${state === 'staged' ? 'staged' : 'enqueued'} file chunk is empty`);
+      const partial: ChunkMeta = {
+        metadata: {},
+        id: Buffer.from(idHex, 'hex'),
+        records: 0,
+        createdAt: Math.floor(st.ctimeMs / 1000),
+        modifiedAt: Math.floor(st.mtimeMs / 1000),
+        committedBytes: size,
+        attributes: {},
+      };
+      return FileChunk.restored(path, 'queued', partial, metadataKeyOf(partial.metadata), size, this.#opts);
+    }
+    const committed = meta.committedBytes ?? size; // a real Fluentd's chunk: trust the file
+    if (meta.committedBytes === 0 && meta.records === 0) {
+      // Created, nothing ever committed (nothing acknowledged): drop quietly.
+      await unlink(path).catch(() => {});
+      await unlink(metaPath).catch(() => {});
+      return undefined;
+    }
+    if (size === 0) throw new Error(`${state === 'staged' ? 'staged' : 'enqueued'} file chunk is empty`);
+    if (size < committed) throw new Error(`file chunk holds ${size} bytes but its meta committed ${committed}`);
+    if (size > committed) {
+      // Torn tail: bytes written after the last committed meta were never acknowledged.
+      this.#log.warn({ path, committed, size }, 'cutting uncommitted tail of buffer chunk');
+      await truncate(path, committed);
+    }
+    return FileChunk.restored(path, state, meta, metadataKeyOf(meta.metadata), committed, this.#opts);
+  }
+
+  #decode(bin: Buffer, state: 'staged' | 'queued'): ChunkMeta {
+    try {
+      return decodeMeta(bin);
+    } catch (err) {
+      throw new Error(`${state === 'staged' ? 'staged' : 'enqueued'} meta file is broken. ${(err as Error).message}`);
+    }
+  }
+
+  /** buf_file#handle_broken_files: log, copy the data to the backup dir, delete both files. */
+  async #handleBroken(path: string, state: 'staged' | 'queued', idHex: string, message: string): Promise<void> {
+    this.#log.error({ path, mode: state, err_msg: message }, 'found broken chunk file during resume.');
+    const b = this.#opts.backup;
+    const file = join(b.baseDir, 'backup', `worker${b.workerId}`, safeOwnerId(b.ownerId), `${idHex}.log`);
+    try {
+      this.#log.warn(`bad chunk is moved to ${file}`);
+      await mkdir(dirname(file), { recursive: true, mode: this.#opts.dirMode });
+      await appendCopy(path, file);
+    } catch (err) {
+      this.#log.error({ err_msg: (err as Error).message }, 'backup failed. Delete corresponding files.');
+    } finally {
+      await unlink(path).catch(() => {});
+      await unlink(path + '.meta').catch(() => {});
+    }
+  }
+}
+
+async function appendCopy(from: string, to: string): Promise<void> {
+  const exists = await stat(to).then(() => true, () => false);
+  if (!exists) return copyFile(from, to);
+  const data = await readFile(from);
+  const fh = await open(to, 'a', 0o644);
+  try {
+    await fh.writeFile(data);
+  } finally {
+    await fh.close();
+  }
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+

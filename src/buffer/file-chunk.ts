@@ -1,0 +1,210 @@
+// buf_file's chunk (buffer/file_chunk.rb, fluentd.md §8): `<prefix>.b<hex><suffix>`
+// holds the formatted bytes, `<...>.meta` Fluentd's meta map. Crash safety:
+// data is written at the committed offset first, then the meta (with the new
+// committed length and record count) replaces the old one by
+// write-then-rename, and only then is the append acknowledged. Whatever
+// instant the process dies, the meta on disk names a prefix of the data file
+// that was fully written; resume cuts anything beyond it.
+
+import { open, rename, unlink, writeFile, copyFile, type FileHandle } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { dirname } from 'node:path';
+import type { Readable } from 'node:stream';
+import type { ChunkMetadata } from './chunk-api.ts';
+import { BufferChunk } from './chunk.ts';
+import { encodeMeta, type ChunkMeta } from './meta.ts';
+
+export interface FileChunkOptions {
+  readonly fsync: boolean;
+  readonly compressed: boolean;
+  readonly fileMode: number;
+}
+
+export class FileChunk extends BufferChunk {
+  path: string;
+  metaPath: string;
+  readonly #opts: FileChunkOptions;
+  #fh: FileHandle | undefined;
+  /** Serialises meta rewrites (commit vs setAttribute). */
+  #metaChain: Promise<void> = Promise.resolve();
+
+  constructor(
+    id: Buffer,
+    metadata: ChunkMetadata,
+    metadataKey: string,
+    path: string,
+    createdAt: number,
+    opts: FileChunkOptions,
+  ) {
+    super(id, metadata, metadataKey, createdAt, opts.compressed);
+    this.path = path;
+    this.metaPath = path + '.meta';
+    this.#opts = opts;
+  }
+
+  /** A chunk found on disk at resume; `meta` already validated by the file buffer. */
+  static restored(
+    path: string,
+    state: 'staged' | 'queued',
+    meta: ChunkMeta,
+    metadataKey: string,
+    committedBytes: number,
+    opts: FileChunkOptions,
+  ): FileChunk {
+    const c = new FileChunk(meta.id, meta.metadata, metadataKey, path, meta.createdAt, opts);
+    c.state = state;
+    c.modifiedAt = meta.modifiedAt;
+    c.committedBytes = committedBytes;
+    c.committedRecords = meta.records;
+    c.reservedBytes = committedBytes;
+    c.reservedRecords = meta.records;
+    c.attrs = { ...meta.attributes };
+    return c;
+  }
+
+  async commit(data: Buffer, records: number): Promise<void> {
+    if (!this.#fh) {
+      if (this.committedBytes === 0 && this.committedRecords === 0) {
+        // Meta first (as FileChunk#create_new_chunk): a data file never exists without one.
+        await this.#writeMeta(0, 0, this.modifiedAt);
+        this.#fh = await open(this.path, 'wx', this.#opts.fileMode);
+      } else {
+        this.#fh = await open(this.path, 'r+');
+      }
+    }
+    const fh = this.#fh;
+    const at = this.committedBytes;
+    try {
+      let off = 0;
+      while (off < data.length) {
+        const { bytesWritten } = await fh.write(data, off, data.length - off, at + off);
+        off += bytesWritten;
+      }
+      if (this.#opts.fsync) await fh.datasync();
+      const now = Math.floor(Date.now() / 1000);
+      await this.#writeMeta(at + data.length, this.committedRecords + records, now);
+      this.committedBytes = at + data.length;
+      this.committedRecords += records;
+      this.modifiedAt = now;
+    } catch (err) {
+      // FileChunk#rollback: drop the uncommitted tail so the next batch starts clean.
+      await fh.truncate(at).catch(() => {});
+      throw err;
+    }
+  }
+
+  async setAttribute(name: string, value: string): Promise<void> {
+    this.attrs = { ...this.attrs, [name]: value };
+    await this.#writeMeta(this.committedBytes, this.committedRecords, this.modifiedAt);
+  }
+
+  async enqueue(): Promise<void> {
+    await this.#closeHandle();
+    await this.#metaChain;
+    const queuedPath = queuedPathOf(this.path, this.idHex);
+    // Data first, then meta, as FileChunk#enqueued!; resume looks for the meta
+    // under either state letter, so a crash between the renames loses nothing.
+    await rename(this.path, queuedPath);
+    await rename(this.metaPath, queuedPath + '.meta');
+    this.path = queuedPath;
+    this.metaPath = queuedPath + '.meta';
+    this.state = 'queued';
+  }
+
+  async purge(): Promise<void> {
+    await this.#closeHandle();
+    await this.#metaChain.catch(() => {});
+    this.state = 'purged';
+    await unlink(this.path).catch(() => {});
+    await unlink(this.metaPath).catch(() => {});
+  }
+
+  async close(): Promise<void> {
+    await this.#closeHandle();
+    await this.#metaChain.catch(() => {});
+    if (this.committedBytes === 0 && this.state === 'staged') {
+      // FileChunk#close: an empty chunk leaves nothing behind.
+      await unlink(this.path).catch(() => {});
+      await unlink(this.metaPath).catch(() => {});
+    }
+  }
+
+  /** Copies data and meta into `dir` (buf_file's evacuate_chunk). */
+  async copyTo(dir: string, baseName: (p: string) => string): Promise<void> {
+    await copyFile(this.path, `${dir}/${baseName(this.path)}`);
+    await copyFile(this.metaPath, `${dir}/${baseName(this.metaPath)}`).catch(() => {});
+  }
+
+  protected async readStored(): Promise<Buffer> {
+    if (this.committedBytes === 0) return Buffer.alloc(0);
+    const fh = await open(this.path, 'r');
+    try {
+      const out = Buffer.allocUnsafe(this.committedBytes);
+      let off = 0;
+      while (off < out.length) {
+        const { bytesRead } = await fh.read(out, off, out.length - off, off);
+        if (bytesRead === 0) break;
+        off += bytesRead;
+      }
+      return off === out.length ? out : out.subarray(0, off);
+    } finally {
+      await fh.close();
+    }
+  }
+
+  protected openStored(): Readable {
+    // Only the committed prefix: bytes past it were never acknowledged.
+    return createReadStream(this.path, { start: 0, end: Math.max(0, this.committedBytes - 1) });
+  }
+
+  async #closeHandle(): Promise<void> {
+    const fh = this.#fh;
+    this.#fh = undefined;
+    if (fh) await fh.close().catch(() => {});
+  }
+
+  #writeMeta(bytes: number, records: number, modifiedAt: number): Promise<void> {
+    const next = this.#metaChain.catch(() => {}).then(() => this.#replaceMeta(bytes, records, modifiedAt));
+    this.#metaChain = next;
+    return next;
+  }
+
+  async #replaceMeta(bytes: number, records: number, modifiedAt: number): Promise<void> {
+    const bin = encodeMeta({
+      metadata: this.metadata,
+      id: this.id,
+      records,
+      createdAt: this.createdAt,
+      modifiedAt,
+      committedBytes: bytes,
+      attributes: this.attrs,
+    });
+    const tmp = this.metaPath + '.tmp';
+    if (this.#opts.fsync) {
+      const fh = await open(tmp, 'w', this.#opts.fileMode);
+      try {
+        await fh.writeFile(bin);
+        await fh.sync();
+      } finally {
+        await fh.close();
+      }
+      await rename(tmp, this.metaPath);
+      // The rename itself is only durable once the directory is synced.
+      const dir = await open(dirname(this.metaPath), 'r');
+      try {
+        await dir.sync();
+      } finally {
+        await dir.close();
+      }
+    } else {
+      await writeFile(tmp, bin, { mode: this.#opts.fileMode });
+      await rename(tmp, this.metaPath);
+    }
+  }
+}
+
+/** FileChunk.generate_queued_chunk_path. */
+export function queuedPathOf(path: string, idHex: string): string {
+  const staged = `.b${idHex}.`;
+  return path.includes(staged) ? path.replace(staged, `.q${idHex}.`) : `${path}.q${idHex}.chunk`;
+}

@@ -1,0 +1,293 @@
+// Configuration of `start`, resolved the way upstream's kong + KongTOMLResolver do
+// (teleport-event-handler.md §1.2 flags, §2 TOML): precedence CLI flag > TOML > env var > default;
+// a TOML key is found as its kebab name at top level or as the fully dotted name
+// (`fluentd-*` flags live under `forward.fluentd.`); unknown keys (e.g. `namespace`) are ignored.
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { parse as parseToml } from 'smol-toml';
+import { ExporterError } from './errors.ts';
+import { parseGoDuration } from './go-duration.ts';
+
+type FlagType = 'string' | 'file' | 'int' | 'bool' | 'duration' | 'list' | 'time';
+
+interface FlagSpec {
+  readonly type: FlagType;
+  readonly env?: string;
+  readonly default?: string;
+  readonly required?: boolean;
+}
+
+// §1.2, including the real `FDWRD_` typos in some env names.
+export const START_FLAGS = {
+  'fluentd-url': { type: 'string', env: 'FDFWD_FLUENTD_URL', required: true },
+  'fluentd-session-url': { type: 'string', env: 'FDFWD_FLUENTD_SESSION_URL', required: true },
+  'fluentd-cert': { type: 'file', env: 'FDWRD_FLUENTD_CERT' },
+  'fluentd-key': { type: 'file', env: 'FDWRD_FLUENTD_KEY' },
+  'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA' },
+  'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0' },
+  'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025' },
+  'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY' },
+  'teleport-refresh-enabled': { type: 'bool', env: 'FDFWD_TELEPORT_REFRESH_ENABLED', default: 'false' },
+  'teleport-refresh-interval': { type: 'duration', env: 'FDFWD_TELEPORT_REFRESH_INTERVAL', default: '1m' },
+  'teleport-ca': { type: 'file', env: 'FDFWD_TELEPORT_CA' },
+  'teleport-cert': { type: 'file', env: 'FDWRD_TELEPORT_CERT' },
+  'teleport-key': { type: 'file', env: 'FDFWD_TELEPORT_KEY' },
+  storage: { type: 'string', env: 'FDFWD_STORAGE', required: true },
+  batch: { type: 'int', env: 'FDFWD_BATCH', default: '20' },
+  types: { type: 'list', env: 'FDFWD_TYPES' },
+  'skip-event-types': { type: 'list', env: 'FDFWD_SKIP_EVENT_TYPES' },
+  'skip-session-types': { type: 'list', env: 'FDFWD_SKIP_SESSION_TYPES', default: 'print' },
+  'start-time': { type: 'time', env: 'FDFWD_START_TIME' },
+  timeout: { type: 'duration', env: 'FDFWD_TIMEOUT', default: '5s' },
+  'dry-run': { type: 'bool', default: 'false' },
+  'exit-on-last-event': { type: 'bool', default: 'false' },
+  concurrency: { type: 'int', default: '5' },
+  'window-size': { type: 'duration', default: '24h' },
+  'lock-enabled': { type: 'bool', env: 'FDFWD_LOCKING_ENABLED', default: 'false' },
+  'lock-failed-attempts-count': { type: 'int', env: 'FDFWD_LOCKING_FAILED_ATTEMPTS', default: '3' },
+  'lock-period': { type: 'duration', env: 'FDFWD_LOCKING_PERIOD', default: '1m' },
+  'lock-for': { type: 'duration', env: 'FDFWD_LOCKING_FOR', default: '0s' },
+  debug: { type: 'bool', env: 'FDFWD_DEBUG', default: 'false' },
+} as const satisfies Record<string, FlagSpec>;
+
+export type StartFlagName = keyof typeof START_FLAGS;
+
+export interface StartConfig {
+  readonly fluentdUrl: string;
+  readonly fluentdSessionUrl: string;
+  readonly fluentdCert?: string;
+  readonly fluentdKey?: string;
+  readonly fluentdCa?: string;
+  /** 0 in the input becomes 2 × concurrency, as upstream's fluentd client does. */
+  readonly fluentdMaxConnections: number;
+  readonly teleportAddr: string;
+  readonly teleportIdentity?: string;
+  readonly teleportRefreshEnabled: boolean;
+  readonly teleportRefreshIntervalMs: number;
+  readonly teleportCa?: string;
+  readonly teleportCert?: string;
+  readonly teleportKey?: string;
+  readonly storage: string;
+  readonly batch: number;
+  readonly types: readonly string[];
+  readonly skipEventTypes: readonly string[];
+  readonly skipSessionTypes: readonly string[];
+  /** Truncated to whole seconds (cli.go Validate). */
+  readonly startTime?: Date;
+  readonly timeoutMs: number;
+  readonly dryRun: boolean;
+  readonly exitOnLastEvent: boolean;
+  readonly concurrency: number;
+  readonly windowSizeMs: number;
+  readonly lockEnabled: boolean;
+  readonly lockFailedAttemptsCount: number;
+  readonly lockPeriodMs: number;
+  readonly lockForMs: number;
+  readonly debug: boolean;
+}
+
+export interface LoadStartConfigOptions {
+  /** `-c/--config`; only a path given on the command line loads the file (§2, FDFWD_CONFIG alone does not). */
+  readonly configPath?: string;
+  /** Flags given on the command line, by kebab name, as raw strings. */
+  readonly flags?: Readonly<Partial<Record<StartFlagName, string>>>;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Relative file paths resolve against this, like kong's ExpandPath. */
+  readonly cwd?: string;
+}
+
+type TomlTable = Record<string, unknown>;
+
+/** go-toml v1 `Get(key)`: split on dots and walk the tables. */
+function tomlGet(tree: TomlTable, dotted: string): unknown {
+  let node: unknown = tree;
+  for (const part of dotted.split('.')) {
+    if (node === null || typeof node !== 'object' || Array.isArray(node) || node instanceof Date) return undefined;
+    node = (node as TomlTable)[part];
+  }
+  return node;
+}
+
+/** KongTOMLResolver: `fluentd-x` is looked up as `forward.fluentd.x`; the all-dotted form wins. */
+function tomlLookup(tree: TomlTable, flag: string): unknown {
+  const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
+  const dotted = tomlGet(tree, name.replaceAll('-', '.'));
+  return dotted !== undefined ? dotted : tomlGet(tree, name);
+}
+
+function bad(where: string, flag: string, found: unknown, want: string): ExporterError {
+  return new ExporterError(
+    'AR_EXPORTER_CONFIG',
+    `${where}: ${flag} = ${JSON.stringify(found instanceof Date ? found.toISOString() : found)} is not ${want}`,
+  );
+}
+
+function convert(flag: string, spec: FlagSpec, raw: unknown, where: string, cwd: string): unknown {
+  switch (spec.type) {
+    case 'string':
+      if (typeof raw !== 'string') throw bad(where, flag, raw, 'a string; write it in double quotes');
+      return raw;
+    case 'file': {
+      if (typeof raw !== 'string') throw bad(where, flag, raw, 'a file path string');
+      // kong's existingfile: relative to the cwd (not to the TOML file), must exist, not a dir.
+      const path = resolve(cwd, raw);
+      let isDir: boolean;
+      try {
+        isDir = statSync(path).isDirectory();
+      } catch {
+        throw bad(where, flag, raw, `an existing file (${path} not found)`);
+      }
+      if (isDir) throw bad(where, flag, raw, `a file (${path} is a directory)`);
+      return path;
+    }
+    case 'int': {
+      const n = typeof raw === 'string' && /^[+-]?\d+$/.test(raw.trim()) ? Number(raw.trim()) : raw;
+      if (typeof n !== 'number' || !Number.isSafeInteger(n)) throw bad(where, flag, raw, 'an integer, e.g. 20');
+      return n;
+    }
+    case 'bool':
+      if (typeof raw === 'boolean') return raw;
+      // strconv.ParseBool's spellings.
+      if (typeof raw === 'string') {
+        if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw)) return true;
+        if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(raw)) return false;
+      }
+      throw bad(where, flag, raw, 'a boolean; write true or false');
+    case 'duration': {
+      const ms = typeof raw === 'string' ? parseGoDuration(raw) : undefined;
+      if (ms === undefined) throw bad(where, flag, raw, 'a duration string; write e.g. "10s", "1m" or "24h"');
+      return ms;
+    }
+    case 'list':
+      // An array, or kong's comma-separated string (§2); both give the same slice.
+      if (typeof raw === 'string') return raw === '' ? [] : raw.split(',');
+      if (Array.isArray(raw) && raw.every((v) => typeof v === 'string')) return raw;
+      throw bad(where, flag, raw, 'a list of strings; write ["a", "b"] or "a,b"');
+    case 'time': {
+      const d = raw instanceof Date ? raw : typeof raw === 'string' ? new Date(raw) : undefined;
+      if (d === undefined || Number.isNaN(d.getTime())) {
+        throw bad(where, flag, raw, 'an RFC 3339 time; write e.g. "2024-11-20T00:00:00Z"');
+      }
+      return new Date(Math.floor(d.getTime() / 1000) * 1000);
+    }
+  }
+}
+
+/** Resolves and validates `start`'s configuration; throws ExporterError('AR_EXPORTER_CONFIG'). */
+export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig {
+  const cwd = opts.cwd ?? process.cwd();
+  const env = opts.env ?? process.env;
+  let tree: TomlTable = {};
+  let tomlWhere = '';
+  if (opts.configPath !== undefined) {
+    const path = resolve(cwd, opts.configPath);
+    tomlWhere = path;
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      throw new ExporterError('AR_EXPORTER_CONFIG', `--config ${opts.configPath}: cannot read (${(err as Error).message})`, {
+        cause: err,
+      });
+    }
+    try {
+      tree = parseToml(text) as TomlTable;
+    } catch (err) {
+      // smol-toml's message carries line and column.
+      throw new ExporterError('AR_EXPORTER_CONFIG', `${path}: not valid TOML: ${(err as Error).message}`, { cause: err });
+    }
+  }
+
+  const values: Record<string, unknown> = {};
+  const missing: string[] = [];
+  for (const [flag, spec] of Object.entries(START_FLAGS) as [StartFlagName, FlagSpec][]) {
+    const cli = opts.flags?.[flag];
+    const fromToml = opts.configPath !== undefined ? tomlLookup(tree, flag) : undefined;
+    const fromEnv = spec.env !== undefined ? env[spec.env] : undefined;
+    let raw: unknown;
+    let where: string;
+    if (cli !== undefined) [raw, where] = [cli, `--${flag}`];
+    else if (fromToml !== undefined) [raw, where] = [fromToml, tomlWhere];
+    else if (fromEnv !== undefined) [raw, where] = [fromEnv, `$${spec.env}`];
+    else if (spec.default !== undefined) [raw, where] = [spec.default, 'default'];
+    else {
+      if (spec.required === true) missing.push(`--${flag}`);
+      continue;
+    }
+    values[flag] = convert(flag, spec, raw, where, cwd);
+  }
+  if (missing.length > 0) {
+    throw new ExporterError(
+      'AR_EXPORTER_CONFIG',
+      `missing flags: ${missing.join(', ')}; set them on the command line or in the TOML given with -c ` +
+        `(storage at top level, url/session-url under [forward.fluentd])`,
+    );
+  }
+
+  // TeleportConfig.Check (cli.go).
+  const teleportFiles = [
+    ['teleport-cert', '`teleport.cert`'],
+    ['teleport-key', '`teleport.key`'],
+    ['teleport-ca', '`teleport.ca`'],
+  ] as const;
+  const provided = teleportFiles.filter(([f]) => values[f] !== undefined).map(([, n]) => n);
+  const absent = teleportFiles.filter(([f]) => values[f] === undefined).map(([, n]) => n);
+  if (provided.length > 0 && provided.length < 3) {
+    throw new ExporterError(
+      'AR_EXPORTER_CONFIG',
+      `configuration setting(s) ${provided.join(', ')} are provided but setting(s) ${absent.join(', ')} are missing`,
+    );
+  }
+  if (values['teleport-identity'] !== undefined && provided.length !== 0) {
+    throw new ExporterError(
+      'AR_EXPORTER_CONFIG',
+      'configuration setting `identity` is mutually exclusive with the `cert`, `key` and `ca` settings',
+    );
+  }
+  if (provided.length === 0 && values['teleport-identity'] === undefined) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', 'neither `identity` file nor `cert`, `key` and `ca` files configured');
+  }
+  // fluentd_client.go.
+  if ((values['fluentd-cert'] === undefined) !== (values['fluentd-key'] === undefined)) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', 'both fluentd_cert and fluentd_key should be specified');
+  }
+  const concurrency = values['concurrency'] as number;
+  let maxConnections = values['fluentd-max-connections'] as number;
+  if (maxConnections === 0) maxConnections = 2 * concurrency;
+  if (maxConnections <= 0) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd_max_connections should be greater than 0');
+  }
+
+  const v = values as Record<string, never>;
+  return {
+    fluentdUrl: v['fluentd-url'],
+    fluentdSessionUrl: v['fluentd-session-url'],
+    fluentdCert: v['fluentd-cert'],
+    fluentdKey: v['fluentd-key'],
+    fluentdCa: v['fluentd-ca'],
+    fluentdMaxConnections: maxConnections,
+    teleportAddr: v['teleport-addr'],
+    teleportIdentity: v['teleport-identity'],
+    teleportRefreshEnabled: v['teleport-refresh-enabled'],
+    teleportRefreshIntervalMs: v['teleport-refresh-interval'],
+    teleportCa: v['teleport-ca'],
+    teleportCert: v['teleport-cert'],
+    teleportKey: v['teleport-key'],
+    storage: v['storage'],
+    batch: v['batch'],
+    types: v['types'] ?? [],
+    skipEventTypes: v['skip-event-types'] ?? [],
+    skipSessionTypes: v['skip-session-types'],
+    startTime: v['start-time'],
+    timeoutMs: v['timeout'],
+    dryRun: v['dry-run'],
+    exitOnLastEvent: v['exit-on-last-event'],
+    concurrency,
+    windowSizeMs: v['window-size'],
+    lockEnabled: v['lock-enabled'],
+    lockFailedAttemptsCount: v['lock-failed-attempts-count'],
+    lockPeriodMs: v['lock-period'],
+    lockForMs: v['lock-for'],
+    debug: v['debug'],
+  };
+}

@@ -1,0 +1,31 @@
+// formatter_json (fluentd.md §7): Oj.dump(record) in compat mode, one line
+// per event; time and tag are not included.
+
+import type { ParamSchema } from '../config/param-schema.ts';
+import { configureParams } from '../config/params.ts';
+import type { ConfigElement } from '../config/element.ts';
+import type { Formatter, PluginContext } from '../plugin-api.ts';
+import type { EventTime } from '../time/event-time.ts';
+import type { JsonRecord } from '../parser/json-value.ts';
+import { ojDump } from './oj-json.ts';
+import { newlineParam, newlineOf } from './newline.ts';
+
+export const params = {
+  json_parser: { type: 'enum', enum: ['oj', 'yajl', 'json'], default: 'oj', desc: 'Accepted for compatibility; one encoder writes Oj compat output.' },
+  add_newline: { type: 'bool', default: true, desc: 'End each record with the newline.' },
+  ...newlineParam,
+} as const satisfies ParamSchema;
+
+export class JsonFormatter implements Formatter {
+  static readonly type = 'json';
+  readonly #newline: string;
+
+  constructor(element: ConfigElement, ctx: PluginContext) {
+    const p = configureParams(params, element, (m) => ctx.log.warn(m));
+    this.#newline = p.add_newline ? newlineOf(p.newline) : '';
+  }
+
+  format(_tag: string, _time: EventTime, record: JsonRecord): string {
+    return ojDump(record) + this.#newline;
+  }
+}

@@ -1,0 +1,17 @@
+import { AuditrelayError } from '../errors.ts';
+
+export type InputErrorCode =
+  | 'AR_HTTP_NO_PATH'
+  | 'AR_HTTP_NOT_JSON'
+  | 'AR_HTTP_NO_PARAM'
+  | 'AR_HTTP_BAD_MSGPACK'
+  | 'AR_HTTP_BAD_TIME'
+  | 'AR_HTTP_UNSUPPORTED_BODY';
+
+/** A request that cannot become events: in_http answers 400 with the message. */
+export class InputError extends AuditrelayError<InputErrorCode> {
+  constructor(code: InputErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'InputError';
+  }
+}

@@ -1,0 +1,332 @@
+// in_http on Fastify (fluentd.md §1, §2, O2–O3): same tags, same answers, same
+// parse and time rules as Fluentd's in_http for a given fluent.conf. Fastify
+// routes and reads the socket; every answer is written through sendResponse so
+// the bytes match Fluentd's, and 200 is sent only once the router's output has
+// made the events durable (buffer write done).
+
+import { gunzip, inflate } from 'node:zlib';
+import { promisify } from 'node:util';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { Readable } from 'node:stream';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { ParamSchema } from '../config/param-schema.ts';
+import { configureParams } from '../config/params.ts';
+import type { ConfigElement } from '../config/element.ts';
+import { ConfigError } from '../config/errors.ts';
+import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.ts';
+import { EventTime } from '../time/event-time.ts';
+import { OrderedObject, type JsonRecord } from '../parser/json-value.ts';
+import { createParser, parserTypes } from '../parser/index.ts';
+import { configureTls } from './tls.ts';
+import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
+import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
+import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
+import { CorsPolicy } from './http-cors.ts';
+
+export const params = {
+  port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
+  bind: { type: 'string', default: '0.0.0.0', desc: 'The bind address to listen to.' },
+  body_size_limit: { type: 'size', default: 32 * 1024 * 1024, desc: 'Largest accepted body (413 above it).' },
+  decompression_size_limit: { type: 'size', default: 256 * 1024 * 1024, desc: 'Largest body after Content-Encoding is undone (400 above it).' },
+  keepalive_timeout: { type: 'time', default: 10, desc: 'Seconds an idle keep-alive connection stays open.' },
+  backlog: { type: 'integer', desc: 'listen(2) backlog.' },
+  add_http_headers: { type: 'bool', default: false, desc: 'Add HTTP_<NAME> request headers to each record.' },
+  add_remote_addr: { type: 'bool', default: false, desc: 'Add REMOTE_ADDR (first X-Forwarded-For entry, else the peer IP).' },
+  blocking_timeout: { type: 'time', default: 0.5, desc: 'Accepted for compatibility.' },
+  cors_allow_origins: { type: 'array', desc: 'Origins allowed for CORS; `*` or prefix*/ *suffix patterns.' },
+  cors_allow_credentials: { type: 'bool', default: false, desc: 'Send Access-Control-Allow-Credentials: true (needs specific origins).' },
+  respond_with_empty_img: { type: 'bool', default: false, desc: 'Answer 200 with a 1x1 GIF.' },
+  use_204_response: { type: 'bool', default: false, desc: 'Answer 204 No Content instead of 200.' },
+  dump_error_log: { type: 'bool', default: true, desc: 'Log requests that fail.' },
+  add_query_params: { type: 'bool', default: false, desc: 'Add QUERY_<KEY> query parameters to each record.' },
+  add_tag_prefix: { type: 'string', desc: 'Prefix joined to every tag with a dot.' },
+} as const satisfies ParamSchema;
+
+const gunzipAsync = promisify(gunzip);
+const inflateAsync = promisify(inflate);
+
+export class HttpInput implements Input {
+  static readonly type = 'http';
+  readonly #p;
+  readonly #ctx: PluginContext;
+  readonly #emit: EmitFn;
+  readonly #parser: Parser | undefined;
+  readonly #cors: CorsPolicy | undefined;
+  readonly #app: FastifyInstance;
+  #port = 0;
+
+  constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
+    const warn = (m: string) => ctx.log.warn(m);
+    const p = configureParams(params, element, warn);
+    this.#p = p;
+    this.#ctx = ctx;
+    this.#emit = emit;
+    if (p.cors_allow_credentials && (p.cors_allow_origins === undefined || p.cors_allow_origins.includes('*'))) {
+      throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('cors_allow_credentials')?.pos ?? element.pos,
+        'Cannot enable cors_allow_credentials without specific origins; list them in cors_allow_origins');
+    }
+    if (p.add_tag_prefix === '') {
+      throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('add_tag_prefix')?.pos ?? element.pos, "'add_tag_prefix' parameter must not be empty");
+    }
+    this.#cors = p.cors_allow_origins ? new CorsPolicy(p.cors_allow_origins, p.cors_allow_credentials) : undefined;
+    const parse = element.sections('parse')[0];
+    const parseType = parse?.take('@type')?.value ?? 'in_http';
+    if (parse && parseType !== 'in_http') {
+      this.#parser = createParser(parseType, parse, ctx);
+      if (!this.#parser) {
+        throw new ConfigError('AR_CONF_UNKNOWN_TYPE', parse.pos, `unknown parser type '${parseType}'; supported: ${parserTypes.join(', ')}`);
+      }
+    }
+    const tls = configureTls(element.sections('transport')[0], warn);
+    this.#app = Fastify({
+      ...(tls ? { https: tls } : {}),
+      keepAliveTimeout: Math.max(1, p.keepalive_timeout) * 1000,
+      bodyLimit: Number.MAX_SAFE_INTEGER, // in_http's own limit logic applies (413 rules)
+      logger: false,
+      exposeHeadRoutes: false,
+      return503OnClosing: false,
+      // Malformed HTTP gets no response from Fluentd: log and close.
+      clientErrorHandler: (err, socket) => {
+        // TLS failures arrive here too; tlsClientError below logs those once.
+        if (!(err as NodeJS.ErrnoException).code?.startsWith('ERR_SSL')) ctx.log.warn({ error: err.message }, 'unexpected error');
+        socket.destroy();
+      },
+    });
+    this.#setup();
+  }
+
+  get port(): number {
+    return this.#port;
+  }
+
+  async start(): Promise<void> {
+    await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
+    const addr = this.#app.server.address();
+    this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
+    this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening http');
+  }
+
+  async stop(): Promise<void> {
+    await this.#app.close();
+  }
+
+  #setup(): void {
+    const app = this.#app;
+    const server = app.server;
+    const log = this.#ctx.log;
+    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
+      // ECONNRESET during the handshake is trace-only in Fluentd.
+      const level = (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? 'trace' : 'warn';
+      const addr = socket.remoteAddress?.replace(/^::ffff:/, '');
+      const reason = (err as { reason?: string }).reason ?? err.message;
+      log[level]({
+        addr, host: addr, port: socket.remotePort, error_class: 'OpenSSL::SSL::SSLError',
+        error: `SSL_accept returned=1 errno=0 peeraddr=${addr}:${socket.remotePort} state=error: ${reason}`,
+      }, 'unexpected error before accepting TLS connection by OpenSSL');
+    });
+    // Expect handling happens before the body is read (on_headers_complete).
+    server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
+      const size = req.headers['content-length'];
+      if (size !== undefined && Number(size) >= this.#p.body_size_limit) {
+        sendResponse(res, 413, REASONS[413], NO_HEADERS, 'Too large', false);
+        return;
+      }
+      res.writeContinue();
+      server.emit('request', req, res);
+    });
+    server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => {
+      sendResponse(res, 417, REASONS[417], NO_HEADERS, '', false);
+    });
+    app.removeAllContentTypeParsers();
+    // The body stream itself is the "parsed" body: in_http applies its own limits.
+    app.addContentTypeParser('*', (_req, payload, done) => done(null, payload));
+    app.route({
+      // Every method: in_http treats all but GET/OPTIONS as an event POST.
+      method: [...app.supportedMethods],
+      url: '*',
+      handler: (request, reply) => {
+        reply.hijack();
+        this.#handle(request.raw, reply.raw, request.body as Readable | undefined).catch((err: unknown) => {
+          log.error({ err }, 'unexpected error while answering a request');
+          if (!reply.raw.headersSent) sendResponse(reply.raw, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
+        });
+      },
+    });
+  }
+
+  async #handle(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined): Promise<void> {
+    const method = req.method;
+    if (method === 'GET') return sendResponse(res, 200, REASONS[200], NO_HEADERS, '', false);
+    const origin = req.headers.origin;
+    if (method === 'OPTIONS') return this.#preflight(req, res, origin);
+    if (this.#cors && origin !== undefined && !this.#cors.allows(origin)) {
+      return sendResponse(res, 403, REASONS[403], ['Connection', 'close'], '', false);
+    }
+    const body = await this.#readBody(bodyStream, res);
+    if (body === undefined) return; // 413 already sent
+    const keepAlive = wantsKeepAlive(req);
+    let decoded: Buffer;
+    try {
+      decoded = await this.#decode(body, req.headers['content-encoding']);
+    } catch (err) {
+      this.#ctx.log.warn({ error: (err as Error).message }, 'fails to decode payload');
+      return sendResponse(res, 400, REASONS[400], NO_HEADERS, '', false);
+    }
+    const cors = this.#cors?.responseHeaders(origin) ?? NO_HEADERS;
+    let tag: string;
+    let events: Event[];
+    try {
+      ({ tag, events } = this.#toEvents(req, decoded));
+    } catch (err) {
+      if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'failed to process request');
+      const message = Buffer.concat([Buffer.from('400 Bad Request\n'), Buffer.from((err as Error).message, 'latin1'), Buffer.from('\n')]);
+      return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
+    }
+    try {
+      if (events.length > 0) await this.#emit(tag, events);
+    } catch (err) {
+      return this.#emitFailed(res, err as Error, cors, keepAlive);
+    }
+    if (this.#p.respond_with_empty_img) {
+      return sendResponse(res, 200, REASONS[200], ['Content-Type', 'image/gif; charset=utf-8', ...cors], EMPTY_GIF, keepAlive);
+    }
+    if (this.#p.use_204_response) return sendResponse(res, 204, REASONS[204], cors, '', keepAlive);
+    sendResponse(res, 200, REASONS[200], cors.length ? [...TEXT_PLAIN, ...cors] : TEXT_PLAIN, '', keepAlive);
+  }
+
+  #emitFailed(res: ServerResponse, err: Error, cors: readonly string[], keepAlive: boolean): void {
+    if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: err.name, error: err.message }, 'failed to emit data');
+    const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
+    if ((err as { code?: string }).code === 'AR_BUFFER_OVERFLOW') {
+      // Deliberate difference: 503 + Retry-After instead of Fluentd's 500.
+      return sendResponse(res, 503, REASONS[503], [...TEXT_PLAIN, ...cors, 'Retry-After', String(Math.max(1, Math.ceil(retryAfter ?? 1)))],
+        `503 Service Unavailable\n${err.message}\n`, keepAlive);
+    }
+    sendResponse(res, 500, REASONS[500], [...TEXT_PLAIN, ...cors], `500 Internal Server Error\n${err.message}\n`, keepAlive);
+  }
+
+  #preflight(req: IncomingMessage, res: ServerResponse, origin: string | undefined): void {
+    const cors = this.#cors;
+    if (!cors || req.headers['access-control-request-method'] !== 'POST') {
+      return sendResponse(res, 403, REASONS[403], NO_HEADERS, '', false);
+    }
+    const headers = cors.preflightHeaders(origin, req.headers['access-control-request-headers'] ?? '');
+    if (!headers) return sendResponse(res, 403, REASONS[403], NO_HEADERS, '', false);
+    sendResponse(res, 200, REASONS[200], headers, '', false);
+  }
+
+  /** Reads the body under body_size_limit (on_body: `>` the limit → 413 and close). */
+  #readBody(stream: Readable | undefined, res: ServerResponse): Promise<Buffer | undefined> {
+    if (!stream) return Promise.resolve(Buffer.alloc(0));
+    const limit = this.#p.body_size_limit;
+    const declared = Number(res.req.headers['content-length'] ?? NaN);
+    if (declared > limit) {
+      sendResponse(res, 413, REASONS[413], NO_HEADERS, 'Too large', false);
+      stream.resume();
+      return Promise.resolve(undefined);
+    }
+    return new Promise((resolve, reject) => {
+      const parts: Buffer[] = [];
+      let size = 0;
+      let tooLarge = false;
+      stream.on('data', (chunk: Buffer) => {
+        if (tooLarge) return;
+        size += chunk.length;
+        if (size > limit) {
+          tooLarge = true;
+          parts.length = 0;
+          sendResponse(res, 413, REASONS[413], NO_HEADERS, 'Too large', false);
+          resolve(undefined);
+          return;
+        }
+        parts.push(chunk);
+      });
+      stream.on('end', () => {
+        if (!tooLarge) resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+      });
+      stream.on('error', reject);
+    });
+  }
+
+  async #decode(body: Buffer, encoding: string | undefined): Promise<Buffer> {
+    // Exact, case-sensitive comparison, as in_http does.
+    const opts = { maxOutputLength: this.#p.decompression_size_limit };
+    if (encoding === 'gzip') return gunzipAsync(body, opts);
+    if (encoding === 'deflate') return inflateAsync(body, opts);
+    return body;
+  }
+
+  #toEvents(req: IncomingMessage, body: Buffer): { tag: string; events: Event[] } {
+    const target = splitTarget(req.url ?? '');
+    const params = parseQuery(target.query);
+    const queryParams = this.#p.add_query_params ? new Map(params) : undefined;
+    const contentType = req.headers['content-type'] ?? '';
+    const parsed: ParsedBody = this.#parser
+      ? parseWithParser(this.#parser, { body, contentType, params })
+      : parseDefault({ body, contentType, params });
+    const tag = tagFromPath(target.path, this.#p.add_tag_prefix);
+    const timeParam = params.get('time');
+    let queryTime: EventTime | undefined;
+    if (timeParam !== undefined) {
+      const f = rubyToF(timeParam);
+      queryTime = f === 0 ? EventTime.now() : floatTime(f);
+    }
+    const extra = this.#extraFields(req, queryParams);
+    const events: Event[] = new Array(parsed.records.length);
+    for (let i = 0; i < parsed.records.length; i++) {
+      const record = parsed.records[i];
+      if (extra) addFields(record, extra);
+      events[i] = { time: queryTime ?? parsed.times[i] ?? EventTime.now(), record };
+    }
+    return { tag, events };
+  }
+
+  /** add_http_headers / add_query_params / add_remote_addr, appended after the parsed keys. */
+  #extraFields(req: IncomingMessage, queryParams: Map<string, string> | undefined): [string, string][] | undefined {
+    const p = this.#p;
+    if (!p.add_http_headers && !queryParams && !p.add_remote_addr) return undefined;
+    const out: [string, string][] = [];
+    if (p.add_http_headers) {
+      const raw = req.rawHeaders;
+      for (let i = 0; i < raw.length; i += 2) out.push([`HTTP_${raw[i].replaceAll('-', '_').toUpperCase()}`, raw[i + 1]]);
+    }
+    if (queryParams) for (const [k, v] of queryParams) out.push([`QUERY_${k.replaceAll('-', '_').toUpperCase()}`, v]);
+    if (p.add_remote_addr) out.push(['REMOTE_ADDR', remoteAddr(req)]);
+    return out;
+  }
+}
+
+function addFields(record: JsonRecord, fields: [string, string][]): void {
+  if (record instanceof OrderedObject) for (const [k, v] of fields) record.set(k, v);
+  else for (const [k, v] of fields) Object.defineProperty(record, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+function remoteAddr(req: IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  if (xff !== undefined) return (Array.isArray(xff) ? xff[0] : xff).split(',')[0];
+  const addr = req.socket.remoteAddress ?? '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+/** Fluentd keeps HTTP/1.1 alive unless `Connection: close`; 1.0 only with keep-alive. */
+function wantsKeepAlive(req: IncomingMessage): boolean {
+  const conn = req.headers.connection;
+  if (conn !== undefined) {
+    if (/close/i.test(conn)) return false;
+    if (/keep-alive/i.test(conn)) return true;
+  }
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
+}
+
+/** `?time=` is Float: Fluentd's float time parser splits its text on '.' (9 digits of nsec). */
+function floatTime(f: number): EventTime {
+  const text = String(f);
+  const dot = text.indexOf('.');
+  if (dot < 0 || text.includes('e')) {
+    const sec = Math.floor(f);
+    return new EventTime(sec, Math.round((f - sec) * 1e9));
+  }
+  return new EventTime(Number(text.slice(0, dot)), Number(text.slice(dot + 1, dot + 10).padEnd(9, '0')));
+}
+

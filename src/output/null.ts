@@ -1,0 +1,17 @@
+// out_null: accepts and discards.
+import type { ParamSchema } from '../config/param-schema.ts';
+import { configureParams } from '../config/params.ts';
+import type { ConfigElement } from '../config/element.ts';
+import type { Output, PluginContext } from '../plugin-api.ts';
+
+export const params = {
+  never_flush: { type: 'bool', default: false, desc: 'Accepted for compatibility (testing aid in Fluentd).' },
+} as const satisfies ParamSchema;
+
+export class NullOutput implements Output {
+  static readonly type = 'null';
+  constructor(element: ConfigElement, ctx: PluginContext) {
+    configureParams(params, element, (m) => ctx.log.warn(m));
+  }
+  emit(): void {}
+}

@@ -1,0 +1,21 @@
+// Runtime errors of out_s3 (config errors are ConfigError). Messages keep
+// fluent-plugin-s3's wording (out_s3.rb check_apikeys / ensure_bucket /
+// write) so operators searching for them find the same advice.
+
+import { AuditrelayError } from '../errors.ts';
+
+export const S3_ERROR_CODES = {
+  AR_S3_API_CHECK: "the start-up ListObjects call failed (credentials, region or endpoint)",
+  AR_S3_NO_BUCKET: 'the bucket does not exist and auto_create_bucket is false',
+  AR_S3_DUPLICATED_PATH: 's3_object_key_format has no %{index} and its key is already taken',
+  AR_S3_NOT_STARTED: 'write() was called before start()',
+} as const;
+
+export type S3ErrorCode = keyof typeof S3_ERROR_CODES;
+
+export class S3OutputError extends AuditrelayError<S3ErrorCode> {
+  constructor(code: S3ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, `${message} [${code}]`, options);
+    this.name = 'S3OutputError';
+  }
+}

@@ -1,0 +1,209 @@
+// One chunk → one S3 object (fluentd.md §9 "Upload"), with a conditional
+// write so that nobody's object is ever replaced (issue 5 "No duplicates").
+//
+// Encodings are fluent-plugin-s3's compressors (out_s3.rb GzipCompressor,
+// JsonCompressor, TextCompressor): the chunk's formatted bytes, gzip'ed or as
+// they are, with the same Content-Type and extension.
+//
+// gzip deliberately differs in one header byte range: Node's zlib writes
+// mtime 0 where Ruby's GzipWriter writes "now". That makes the body of a
+// chunk byte-identical across retries, so its MD5 (and so the ETag S3
+// returns) is a stable fingerprint: after a 412 we can tell "the object is
+// the one this chunk already wrote" from "another writer took the key".
+
+import { createHash, type Hash } from 'node:crypto';
+import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
+import { createGzip, gzip } from 'node:zlib';
+import { promisify } from 'node:util';
+import { HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { ChunkView } from '../buffer/chunk-api.ts';
+
+const gzipAsync = promisify(gzip);
+
+export interface StoreAs {
+  readonly name: 'gzip' | 'json' | 'text';
+  readonly extension: string;
+  readonly contentType: string;
+}
+
+/** out_s3.rb COMPRESSOR_REGISTRY, the built-in three. */
+export const storeAsTypes: Readonly<Record<string, StoreAs>> = {
+  gzip: { name: 'gzip', extension: 'gz', contentType: 'application/x-gzip' },
+  json: { name: 'json', extension: 'json', contentType: 'application/json' },
+  text: { name: 'text', extension: 'txt', contentType: 'text/plain' },
+};
+
+/** Object options that ride on every PUT (storage class, SSE, ACL). */
+export type ObjectOptions = Omit<PutObjectCommandInput, 'Bucket' | 'Key' | 'Body' | 'ContentType' | 'ContentMD5' | 'IfNoneMatch'>;
+
+export interface UploaderOptions {
+  readonly client: S3Client;
+  readonly bucket: string;
+  readonly storeAs: StoreAs;
+  readonly objectOptions: ObjectOptions;
+  /** Chunks of at least this many (unencoded) bytes stream through multipart. */
+  readonly multipartThreshold: number;
+  readonly partSize: number;
+  readonly queueSize: number;
+}
+
+/**
+ * - `written`: this call created (or, unconditionally, replaced) the object;
+ * - `ours`: the key was taken, and by this very body (an earlier attempt whose
+ *   answer was lost): nothing more to do;
+ * - `taken`: another writer's object holds the key: pick another one.
+ */
+export type UploadOutcome = 'written' | 'ours' | 'taken';
+
+export class ObjectUploader {
+  readonly #o: UploaderOptions;
+
+  constructor(o: UploaderOptions) {
+    this.#o = o;
+  }
+
+  /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`. */
+  async upload(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+    return chunk.byteSize < this.#o.multipartThreshold
+      ? this.#putSingle(chunk, key, conditional)
+      : this.#putStreaming(chunk, key, conditional);
+  }
+
+  async #putSingle(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+    const raw = await chunk.read();
+    const body = this.#o.storeAs.name === 'gzip' ? await gzipAsync(raw) : raw;
+    const md5 = createHash('md5').update(body).digest();
+    try {
+      await this.#o.client.send(new PutObjectCommand({
+        ...this.#o.objectOptions,
+        Bucket: this.#o.bucket,
+        Key: key,
+        Body: body,
+        ContentType: this.#o.storeAs.contentType,
+        ContentMD5: md5.toString('base64'),
+        IfNoneMatch: conditional ? '*' : undefined,
+      }));
+      return 'written';
+    } catch (err) {
+      if (!isPreconditionFailed(err)) throw err;
+      return this.#compareExisting(key, [`"${md5.toString('hex')}"`]);
+    }
+  }
+
+  // Bounded memory: the chunk file is streamed through gzip into lib-storage,
+  // which holds at most queueSize parts of partSize bytes. lib-storage passes
+  // its params to CompleteMultipartUpload too, so IfNoneMatch makes the
+  // completion conditional (AWS S3 and MinIO honour it there); a body that
+  // fits in one part goes out as a plain conditional PutObject.
+  async #putStreaming(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+    const hasher = new PartHasher(this.#o.partSize);
+    const stages: (Readable | Transform)[] = [chunk.open()];
+    if (this.#o.storeAs.name === 'gzip') stages.push(createGzip());
+    stages.push(hasher);
+    let streamError: Error | undefined;
+    pipeline(stages, (err) => {
+      if (err) streamError = err;
+    });
+    const upload = new Upload({
+      client: this.#o.client,
+      partSize: this.#o.partSize,
+      queueSize: this.#o.queueSize,
+      leavePartsOnError: false,
+      params: {
+        ...this.#o.objectOptions,
+        Bucket: this.#o.bucket,
+        Key: key,
+        Body: hasher,
+        ContentType: this.#o.storeAs.contentType,
+        IfNoneMatch: conditional ? '*' : undefined,
+      },
+    });
+    try {
+      await upload.done();
+      if (streamError) throw streamError;
+      return 'written';
+    } catch (err) {
+      if (!isPreconditionFailed(err) || !hasher.finished) throw streamError ?? err;
+      return this.#compareExisting(key, hasher.etags());
+    } finally {
+      hasher.destroy();
+    }
+  }
+
+  async #compareExisting(key: string, expectedEtags: readonly string[]): Promise<UploadOutcome> {
+    const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }));
+    return head.ETag !== undefined && expectedEtags.includes(head.ETag) ? 'ours' : 'taken';
+  }
+}
+
+export function isPreconditionFailed(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'PreconditionFailed' || e?.$metadata?.httpStatusCode === 412;
+}
+
+export function isNotFound(err: unknown): boolean {
+  const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
+  return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
+}
+
+/**
+ * Passes bytes through and computes the ETags the stored object can have: the
+ * body's MD5 for one part, else MD5 of the concatenated part MD5s + `-N` (AWS,
+ * MinIO). lib-storage cuts a stream at exact multiples of partSize (its
+ * getChunkStream), so the part boundaries here are the same ones. Stores that
+ * give multipart objects the plain body MD5 (s3rver) are matched by the
+ * whole-body digest.
+ */
+export class PartHasher extends Transform {
+  readonly #partSize: number;
+  readonly #partDigests: Buffer[] = [];
+  #hash: Hash = createHash('md5');
+  readonly #whole: Hash = createHash('md5');
+  #wholeDigest = '';
+  #inPart = 0;
+  #total = 0;
+  finished = false;
+
+  constructor(partSize: number) {
+    super();
+    this.#partSize = partSize;
+  }
+
+  override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    let offset = 0;
+    while (offset < data.length) {
+      if (this.#inPart === this.#partSize) {
+        this.#partDigests.push(this.#hash.digest());
+        this.#hash = createHash('md5');
+        this.#inPart = 0;
+      }
+      const take = Math.min(this.#partSize - this.#inPart, data.length - offset);
+      this.#hash.update(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take));
+      this.#inPart += take;
+      offset += take;
+    }
+    this.#whole.update(data);
+    this.#total += data.length;
+    done(null, data);
+  }
+
+  override _flush(done: TransformCallback): void {
+    this.#partDigests.push(this.#hash.digest());
+    this.#wholeDigest = this.#whole.digest('hex');
+    this.finished = true;
+    done();
+  }
+
+  /** Valid once the stream has ended. */
+  etags(): string[] {
+    const whole = `"${this.#wholeDigest}"`;
+    if (this.#partDigests.length === 1) return [whole];
+    const combined = createHash('md5').update(Buffer.concat(this.#partDigests)).digest('hex');
+    return [`"${combined}-${this.#partDigests.length}"`, whole];
+  }
+
+  get byteCount(): number {
+    return this.#total;
+  }
+}

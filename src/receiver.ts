@@ -1,0 +1,114 @@
+// The receiver: a fluent.conf in, a running Fluentd-compatible pipeline out.
+// Parse → build every plugin (RootAgent) → report unused params the way
+// Fluentd does → start outputs, then inputs.
+
+import { hostname } from 'node:os';
+import type { Logger } from 'pino';
+import { parseConfigFile } from './config/parser.ts';
+import { configureParams } from './config/params.ts';
+import type { ConfigElement } from './config/element.ts';
+import type { ParamSchema } from './config/param-schema.ts';
+import { unusedWarnings } from './config/unused.ts';
+import { RootAgent, type PluginRegistry } from './router/root-agent.ts';
+import { HttpInput } from './input/http.ts';
+import { RecordTransformerFilter } from './filter/record-transformer.ts';
+import { StdoutOutput } from './output/stdout.ts';
+import { NullOutput } from './output/null.ts';
+import { RelabelOutput } from './output/relabel.ts';
+import { FileOutput } from './output/file.ts';
+import { S3Output } from './output/s3.ts';
+import { BufferedOutput } from './buffer/buffered-output.ts';
+import type { ChunkSink } from './buffer/chunk-api.ts';
+import type { PluginContext } from './plugin-api.ts';
+import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
+
+export const systemParams = {
+  workers: { type: 'integer', default: 1, desc: 'Worker processes; auditrelay runs one (see README).' },
+  root_dir: { type: 'string', desc: 'Base directory for buffers without a path.' },
+  log_level: { type: 'enum', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info', desc: 'Process log level.' },
+  suppress_repeated_stacktrace: { type: 'bool', default: true, desc: 'Accepted for compatibility.' },
+  emit_error_log_interval: { type: 'time', desc: 'Accepted for compatibility.' },
+  ignore_repeated_log_interval: { type: 'time', desc: 'Accepted for compatibility.' },
+  ignore_same_log_interval: { type: 'time', desc: 'Accepted for compatibility.' },
+  suppress_config_dump: { type: 'bool', default: false, desc: 'Do not log the configuration at start-up.' },
+  without_source: { type: 'bool', default: false, desc: 'Start without inputs.' },
+  process_name: { type: 'string', desc: 'Process title.' },
+  file_permission: { type: 'string', desc: 'Accepted for compatibility.' },
+  dir_permission: { type: 'string', desc: 'Accepted for compatibility.' },
+  enable_msgpack_time_support: { type: 'bool', default: false, desc: 'Accepted for compatibility.' },
+  disable_shared_socket: { type: 'bool', default: false, desc: 'Accepted for compatibility.' },
+  rpc_endpoint: { type: 'string', desc: 'Not supported.' },
+} as const satisfies ParamSchema;
+
+/** Buffered outputs are a sink plus Fluentd's <buffer> machinery. */
+function buffered(Sink: new (element: ConfigElement, ctx: PluginContext) => ChunkSink & { bufferDefaults?: BufferDefaults }) {
+  return (element: ConfigElement, ctx: PluginContext) => {
+    const sink = new Sink(element, ctx);
+    return new BufferedOutput(element.sections('buffer')[0], sink, ctx, {
+      ...(sink.bufferDefaults ?? { chunkKeys: [] }),
+      pluginId: element.params.get('@id')?.value,
+    });
+  };
+}
+type BufferDefaults = ConstructorParameters<typeof BufferedOutput>[3];
+
+export const registry: PluginRegistry = {
+  inputs: { http: HttpInput },
+  filters: { record_transformer: RecordTransformerFilter },
+  outputs: {
+    stdout: (e, c) => new StdoutOutput(e, c),
+    null: (e, c) => new NullOutput(e, c),
+    relabel: (e, c) => new RelabelOutput(e, c),
+    file: (e, c) => new FileOutput(e, c),
+    s3: buffered(S3Output),
+  },
+};
+
+export interface ReceiverOptions extends LogOptions {
+  configPath: string;
+  /** Replaces the process log (tests). */
+  processLog?: ProcessLog;
+}
+
+export interface Receiver {
+  readonly log: Logger;
+  readonly agent: RootAgent;
+  /** Port of the first http source (tests listen on port 0). */
+  readonly port: number;
+  readonly ports: number[];
+  close(): Promise<void>;
+  flushAll(): Promise<void>;
+}
+
+/** Parses and builds everything without opening sockets (--dry-run, tests). */
+export function loadReceiver(opts: ReceiverOptions): { agent: RootAgent; processLog: ProcessLog; root: ConfigElement } {
+  const root = parseConfigFile(opts.configPath);
+  const system = root.sections('system')[0];
+  const sysParams = system ? configureParams(systemParams, system) : undefined;
+  const processLog = opts.processLog ?? createProcessLog({ ...opts, level: opts.level ?? sysParams?.log_level ?? 'info' });
+  const log = processLog.log;
+  if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
+  const agent = new RootAgent(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
+  for (const w of unusedWarnings(root)) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
+  return { agent, processLog, root };
+}
+
+export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
+  const { agent, processLog } = loadReceiver(opts);
+  await agent.start();
+  const ports = agent.inputs.map((i) => (i as { port?: number }).port ?? 0);
+  processLog.log.info('fluentd worker is now running worker=0');
+  return {
+    log: processLog.log,
+    agent,
+    port: ports[0] ?? 0,
+    ports,
+    close: async () => {
+      await agent.stop();
+      processLog.flush();
+    },
+    flushAll: async () => {
+      for (const o of agent.outputs) await (o as { flushAll?: () => Promise<void> }).flushAll?.();
+    },
+  };
+}

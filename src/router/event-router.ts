@@ -1,0 +1,88 @@
+// Fluentd's EventRouter (lib/fluent/event_router.rb, fluentd.md §5): directives
+// in file order; for a tag, the matching <filter>s up to the FIRST matching
+// <match> form its pipeline; later rules never see the event. Pipelines are
+// built once per tag and cached, so a request only walks a prebuilt array.
+
+import type { Logger } from 'pino';
+import type { Event, Filter, Output } from '../plugin-api.ts';
+import type { TagMatcher } from './pattern.ts';
+
+export interface Rule {
+  readonly kind: 'filter' | 'match';
+  readonly matcher: TagMatcher;
+  readonly filter?: Filter;
+  readonly output?: Output;
+}
+
+interface Pipeline {
+  readonly filters: readonly Filter[];
+  readonly output: Output | undefined;
+}
+
+// Bounded: tags come from URLs, so an unbounded cache would be a memory leak
+// anyone could trigger. Fluentd's own cache is bounded the same way.
+const PIPELINE_CACHE_LIMIT = 1024;
+
+export class EventRouter {
+  readonly #rules: readonly Rule[];
+  readonly #cache = new Map<string, Pipeline>();
+  readonly #noMatch: NoMatchWarning;
+
+  constructor(rules: readonly Rule[], log: Logger) {
+    this.#rules = rules;
+    this.#noMatch = new NoMatchWarning(log);
+  }
+
+  /** Runs filters, hands the rest to the matched output; resolves when it is durable. */
+  emit(tag: string, events: Event[]): Promise<void> | void {
+    const pipeline = this.#pipeline(tag);
+    let stream = events;
+    for (const filter of pipeline.filters) {
+      stream = filter.filter(tag, stream);
+      if (stream.length === 0) return;
+    }
+    if (pipeline.output === undefined) {
+      this.#noMatch.emitted(tag);
+      return;
+    }
+    return pipeline.output.emit(tag, stream);
+  }
+
+  #pipeline(tag: string): Pipeline {
+    let pipeline = this.#cache.get(tag);
+    if (pipeline) return pipeline;
+    const filters: Filter[] = [];
+    let output: Output | undefined;
+    for (const rule of this.#rules) {
+      if (!rule.matcher.match(tag)) continue;
+      if (rule.kind === 'filter') filters.push(rule.filter!);
+      else {
+        output = rule.output;
+        break;
+      }
+    }
+    pipeline = { filters, output };
+    if (this.#cache.size >= PIPELINE_CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(tag, pipeline);
+    return pipeline;
+  }
+}
+
+/**
+ * Fluentd's NoMatchMatch (match.rb): `no patterns matched` is logged on the
+ * 1st, 2nd, 4th … 256th unmatched emit, then every 512th — one counter per
+ * router, counted per emit call, not per record.
+ */
+class NoMatchWarning {
+  readonly #log: Logger;
+  #count = 0;
+  constructor(log: Logger) {
+    this.#log = log;
+  }
+  emitted(tag: string): void {
+    const c = ++this.#count;
+    const sampled = c < 512 ? (c & (c - 1)) === 0 : c % 512 === 0;
+    if (sampled) this.#log.warn({ tag }, 'no patterns matched');
+    else this.#log.trace({ tag }, 'no patterns matched');
+  }
+}

@@ -1,0 +1,164 @@
+// Fluentd's RootAgent (lib/fluent/root_agent.rb, agent.rb, label.rb): builds
+// every plugin of a fluent.conf once at start-up — sources, the top-level
+// filter/match chain, and one chain per <label> — and owns their lifecycle.
+// @type names are resolved here, so a request only walks prebuilt arrays.
+
+import type { Logger } from 'pino';
+import type { ConfigElement } from '../config/element.ts';
+import { ConfigError } from '../config/errors.ts';
+import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
+import type { EventTime } from '../time/event-time.ts';
+import type { JsonRecord } from '../parser/json-value.ts';
+import { EventRouter, type Rule } from './event-router.ts';
+import { compilePatterns } from './pattern.ts';
+import { sessionTagWarnings } from './session-trap.ts';
+
+export interface PluginRegistry {
+  readonly inputs: Readonly<Record<string, new (element: ConfigElement, ctx: PluginContext, emit: EmitFn) => Input>>;
+  readonly filters: Readonly<Record<string, new (element: ConfigElement, ctx: PluginContext) => Filter>>;
+  /** Builds an output (a factory, because buffered outputs are a sink wrapped in a buffer). */
+  readonly outputs: Readonly<Record<string, (element: ConfigElement, ctx: PluginContext) => Output>>;
+}
+
+export interface AgentEnvironment {
+  readonly log: Logger;
+  readonly hostname: string;
+  readonly workerId: number;
+  readonly writeLogLine: (line: string) => void;
+}
+
+export class RootAgent {
+  readonly inputs: Input[] = [];
+  readonly outputs: Output[] = [];
+  readonly #labels = new Map<string, EventRouter>();
+  readonly #root: EventRouter;
+  readonly #env: AgentEnvironment;
+  readonly #registry: PluginRegistry;
+
+  constructor(root: ConfigElement, env: AgentEnvironment, registry: PluginRegistry) {
+    this.#env = env;
+    this.#registry = registry;
+    const labelElements = root.sections('label');
+    for (const label of labelElements) {
+      if (!label.arg.startsWith('@')) {
+        throw new ConfigError('AR_CONF_BAD_VALUE', label.pos, `label name '${label.arg}' must start with @; write <label @${label.arg}>`);
+      }
+      if (this.#labels.has(label.arg)) {
+        throw new ConfigError('AR_CONF_BAD_VALUE', label.pos, `Section <label ${label.arg}> appears twice; merge them into one`);
+      }
+    }
+    // Labels first: relabel outputs and sources refer to them by name.
+    const labelRules = new Map<string, Rule[]>();
+    for (const label of labelElements) labelRules.set(label.arg, []);
+    for (const label of labelElements) {
+      const rules = labelRules.get(label.arg)!;
+      this.#labels.set(label.arg, new EventRouter(rules, env.log.child({ label: label.arg })));
+      this.#addRules(label, rules);
+    }
+    const rootRules: Rule[] = [];
+    this.#root = new EventRouter(rootRules, env.log);
+    this.#addRules(root, rootRules);
+    for (const source of root.sections('source')) this.#addSource(source);
+    for (const w of sessionTagWarnings(rootRules)) env.log.warn(w);
+  }
+
+  async start(): Promise<void> {
+    for (const o of this.outputs) await o.start?.();
+    for (const i of this.inputs) await i.start();
+  }
+
+  async stop(): Promise<void> {
+    for (const i of this.inputs) await i.stop().catch((err: unknown) => this.#env.log.error({ err }, 'input stop failed'));
+    for (const o of this.outputs) await o.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'output stop failed'));
+  }
+
+  /** The router an emit into `label` goes to (`@ROOT` = top level). */
+  router(label?: string): EventRouter {
+    if (label === undefined || label === '@ROOT') return this.#root;
+    const r = this.#labels.get(label);
+    if (!r) throw new Error(`unknown label ${label}`);
+    return r;
+  }
+
+  #context(element: ConfigElement, kind: string, type: string): PluginContext {
+    const id = element.params.get('@id')?.value;
+    element.take('@id');
+    const bindings: Record<string, string> = { plugin: `${kind}_${type}` };
+    if (id !== undefined) bindings.plugin_id = id;
+    const log = this.#env.log.child(bindings);
+    const level = element.take('@log_level')?.value;
+    if (level !== undefined) log.level = level === 'warning' ? 'warn' : level;
+    return {
+      log,
+      hostname: this.#env.hostname,
+      workerId: this.#env.workerId,
+      writeLogLine: this.#env.writeLogLine,
+      emitErrorEvent: (tag, time, record, error) => this.#emitErrorEvent(log, tag, time, record, error),
+      emitToLabel: async (label, tag, events) => {
+        await this.router(label).emit(tag, events);
+      },
+    };
+  }
+
+  #typeOf(element: ConfigElement, kind: string, known: readonly string[]): string {
+    const type = element.take('@type');
+    if (!type) {
+      throw new ConfigError('AR_CONF_MISSING', element.pos,
+        `<${element.name}${element.arg ? ' ' + element.arg : ''}> has no @type; add one of: ${known.join(', ')}`);
+    }
+    if (!known.includes(type.value)) {
+      throw new ConfigError('AR_CONF_UNKNOWN_TYPE', type.pos,
+        `unknown ${kind} plugin '${type.value}'; supported: ${known.join(', ')}`);
+    }
+    return type.value;
+  }
+
+  #checkLabel(element: ConfigElement, label: string): void {
+    if (label !== '@ROOT' && !this.#labels.has(label)) {
+      throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('@label')?.pos ?? element.pos,
+        `@label ${label} refers to no <label ${label}> section; add one or fix the name`);
+    }
+  }
+
+  #addRules(parent: ConfigElement, rules: Rule[]): void {
+    for (const element of parent.elements) {
+      if (element.name !== 'filter' && element.name !== 'match') continue;
+      element.used = true;
+      const matcher = compilePatterns(element.arg, element.pos);
+      if (element.name === 'filter') {
+        const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
+        const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
+        rules.push({ kind: 'filter', matcher, filter });
+        this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
+      } else {
+        const type = this.#typeOf(element, 'output', Object.keys(this.#registry.outputs));
+        const label = element.params.get('@label')?.value;
+        if (label !== undefined) this.#checkLabel(element, label);
+        const output = this.#registry.outputs[type](element, this.#context(element, 'output', type));
+        this.outputs.push(output);
+        rules.push({ kind: 'match', matcher, output });
+        this.#env.log.info({ pattern: element.arg, type }, 'adding match');
+      }
+    }
+  }
+
+  #addSource(element: ConfigElement): void {
+    const type = this.#typeOf(element, 'input', Object.keys(this.#registry.inputs));
+    const label = element.take('@label')?.value;
+    if (label !== undefined) this.#checkLabel(element, label);
+    const router = this.router(label);
+    const emit: EmitFn = (tag, events) => router.emit(tag, events);
+    this.inputs.push(new this.#registry.inputs[type](element, this.#context(element, 'input', type), emit));
+    this.#env.log.info({ type }, 'adding source');
+  }
+
+  #emitErrorEvent(log: Logger, tag: string, time: EventTime, record: JsonRecord, error: Error): void {
+    const errorRouter = this.#labels.get('@ERROR');
+    if (errorRouter) {
+      const events: Event[] = [{ time, record }];
+      Promise.resolve(errorRouter.emit(tag, events)).catch((err: unknown) => log.error({ err, tag }, 'emit into @ERROR failed'));
+      return;
+    }
+    log.warn({ error_class: error.name, error: error.message, tag, time: time.sec, record }, 'dump an error event');
+  }
+}

@@ -1,0 +1,105 @@
+// End to end: the files `configure` writes drive our receiver directly. The generated
+// fluent.conf is used as written except for what a test must change: the port (0), the
+// /keys/ container paths, the S3 buffer path, and the S3 placeholders, replaced exactly as the
+// file's own comment says for the embedded S3 store (s3rver).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { request } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { runCli } from './cli-helpers.ts';
+
+interface S3rverInstance {
+  run(): Promise<{ port: number }>;
+  close(): Promise<void>;
+}
+type S3rverCtor = new (opts: object) => S3rverInstance;
+const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
+
+interface Receiver {
+  port: number;
+  close(): Promise<void>;
+}
+type StartReceiver = (opts: { configPath: string; logLevel?: string }) => Promise<Receiver>;
+
+function post(port: number, path: string, body: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1', // an IP SAN configure resolved from localhost
+        port,
+        path,
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        ...tls,
+        agent: false,
+      },
+      (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+test('generated fluent.conf + client cert: POST accepted with the cert, refused without', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'auditrelay-e2e-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  const r = await runCli(['configure', '.', '--length', '2048'], dir, 'e2e-passphrase');
+  assert.equal(r.code, 0, r.stderr);
+
+  const s3 = new S3rver({
+    address: '127.0.0.1', port: 0, silent: true, directory: join(dir, 's3-data'),
+    configureBuckets: [{ name: 'teleport-events', configs: [] }],
+  });
+  const { port: s3Port } = await s3.run();
+  t.after(() => s3.close());
+
+  const original = await readFile(join(dir, 'fluent.conf'), 'latin1');
+  const conf = original
+    .replace(/^    port 8888$/m, '    port 0')
+    .replaceAll('"/keys/', `"${dir}/`)
+    .replace('path /var/log/fluent/buffer/s3-events', `path ${join(dir, 'buffer', 's3-events')}`)
+    .replace('aws_key_id  REPLACE_aws_access_key', 'aws_key_id S3RVER')
+    .replace('aws_sec_key  REPLACE_aws_secret_access_key', 'aws_sec_key S3RVER')
+    .replace('s3_bucket  REPLACE_s3_bucket', 's3_bucket teleport-events')
+    .replace('s3_region us-west-2', `s3_region us-east-1\n  s3_endpoint http://127.0.0.1:${s3Port}\n  force_path_style true`);
+  assert.notEqual(conf, original);
+  const settings = conf.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
+  assert.doesNotMatch(settings, /REPLACE_|port 8888|\/keys\//);
+  const confPath = join(dir, 'fluent.test.conf');
+  await writeFile(confPath, conf, 'latin1');
+
+  let startReceiver: StartReceiver;
+  try {
+    ({ startReceiver } = (await import('../../src/receiver.ts' as string)) as { startReceiver: StartReceiver });
+  } catch (err) {
+    throw new Error(`src/receiver.ts with startReceiver({ configPath }) is needed for this test: ${(err as Error).message}`);
+  }
+  const receiver = await startReceiver({ configPath: confPath, logLevel: 'error' });
+  t.after(() => receiver.close());
+
+  const ca = await readFile(join(dir, 'ca.crt'));
+  const cert = await readFile(join(dir, 'client.crt'));
+  const key = await readFile(join(dir, 'client.key'));
+  const status = await post(receiver.port, '/test.log', '{"event":"test","time":"2024-11-20T10:00:00Z"}', { ca, cert, key });
+  assert.equal(status, 200);
+
+  // Without a client certificate the TLS handshake (client_cert_auth true) must fail.
+  await assert.rejects(post(receiver.port, '/test.log', '{"event":"test"}', { ca }));
+  // And a certificate from another CA is refused too.
+  const other = await mkdtemp(join(tmpdir(), 'auditrelay-e2e-other-'));
+  t.after(() => rm(other, { recursive: true, force: true }));
+  assert.equal((await runCli(['configure', '.', '--length', '1024'], other, 'x')).code, 0);
+  await assert.rejects(
+    post(receiver.port, '/test.log', '{"event":"test"}', {
+      ca,
+      cert: await readFile(join(other, 'client.crt')),
+      key: await readFile(join(other, 'client.key')),
+    }),
+  );
+});
