@@ -41,6 +41,7 @@ export const UTC: TimeZone = new FixedZone(0, 'UTC', true);
 // Offsets change only at transitions; one lookup answers a whole 15-minute
 // bucket unless a transition falls inside it (historic zones moved at :30/:45).
 const BUCKET = 900;
+const BUCKET_CACHE_LIMIT = 65536;
 
 /** An IANA zone resolved through ICU (Intl), cached per 15-minute bucket. */
 class IanaZone implements TimeZone {
@@ -49,6 +50,7 @@ class IanaZone implements TimeZone {
   readonly #abbreviations: Map<number, string> | undefined;
   #bucket = Number.NaN;
   #bucketOffset = 0;
+  readonly #buckets = new Map<number, number>();
 
   constructor(id: string, abbreviations: Map<number, string> | undefined) {
     this.id = id;
@@ -63,9 +65,18 @@ class IanaZone implements TimeZone {
     const whole = Math.floor(sec);
     const bucket = Math.floor(whole / BUCKET);
     if (bucket === this.#bucket) return this.#bucketOffset;
+    // Events of a backfill jump between days: keep every bucket seen (bounded).
+    const known = this.#buckets.get(bucket);
+    if (known !== undefined) {
+      this.#bucket = bucket;
+      this.#bucketOffset = known;
+      return known;
+    }
     const start = bucket * BUCKET;
     const first = this.#lookup(start);
     if (first === this.#lookup(start + BUCKET - 1)) {
+      if (this.#buckets.size >= BUCKET_CACHE_LIMIT) this.#buckets.clear();
+      this.#buckets.set(bucket, first);
       this.#bucket = bucket;
       this.#bucketOffset = first;
       return first;
@@ -150,8 +161,17 @@ function readAbbreviations(id: string): Map<number, string> | undefined {
 /** The process zone (TZ env var), with tzdata abbreviations for %Z. Call at configure time. */
 export function localZone(): TimeZone {
   const id = new Intl.DateTimeFormat().resolvedOptions().timeZone;
-  return new IanaZone(id, readAbbreviations(id) ?? new Map());
+  const abbreviations = readAbbreviations(id) ?? new Map<number, string>();
+  // Zones without transitions (UTC, the usual container zone; Etc/GMT±N) need
+  // no per-instant lookup: measured 5% of the receiver's CPU (bench/receiver).
+  if (FIXED_ZONE_ID.test(id)) {
+    const offset = new IanaZone(id, abbreviations).offsetAt(0);
+    return new FixedZone(offset, abbreviations.get(offset) ?? numericAbbreviation(offset), false);
+  }
+  return new IanaZone(id, abbreviations);
 }
+
+const FIXED_ZONE_ID = /^(?:Etc\/)?(?:UTC|UCT|GMT|Zulu|Universal|Greenwich|GMT[+-]\d{1,2}|GMT0)$/;
 
 // lib/fluent/timezone.rb: [+-]HH:MM, [+-]HHMM, [+-]HH, Region/Zone, Region/Zone/Zone.
 const NUMERIC_PATTERN = /^[+-]\d\d(?::?\d\d)?$/;

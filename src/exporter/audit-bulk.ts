@@ -1,0 +1,143 @@
+// The bulk-export path (lib/events/export; teleport-event-handler.md §4.2 point 2, §5.1): per UTC
+// date, GetEventExportChunks lists chunks; partial chunks resume first with their saved cursor,
+// then unknown chunks start with an empty one, each streamed with ExportUnstructuredEvents. A
+// chunk's cursor is the cursor of its last event answered 200; a finished stream completes the
+// chunk. The current date moves on when idle and before today; up to 2 earlier dates keep being
+// polled (BacklogSize), older ones are dropped. Chunks run one after another (upstream runs
+// max(concurrency/4, 3) at once) so the receiver gets each date's events in stream order; the
+// POSTs inside a chunk are pipelined.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { TeleportClient } from './teleport-client.ts';
+import type { AuditDispatch } from './audit-dispatch.ts';
+import type { ExportEventUnstructured } from './grpc-service.ts';
+import { dateKey } from './cursor-v2.ts';
+import type { CursorV2State, DateState } from './cursor-v2.ts';
+
+export interface BulkPosition {
+  readonly date: string;
+  readonly chunk: string;
+  /** undefined = the chunk is complete. */
+  readonly cursor: string | undefined;
+}
+
+export interface BulkOptions {
+  readonly startMs: number;
+  readonly exitOnLastEvent: boolean;
+  readonly pollIntervalMs: number;
+}
+
+const BACKLOG_SIZE = 2;
+const DAY_MS = 86_400_000;
+
+export class BulkExporter {
+  readonly #client: () => TeleportClient;
+  readonly #dispatch: AuditDispatch<BulkPosition>;
+  readonly #state: CursorV2State;
+  readonly #opts: BulkOptions;
+  readonly #log: Logger;
+  readonly #stop: AbortSignal;
+  #current: string;
+
+  /** `state` is live: the pipeline's commits update it and the caller syncs it to disk. */
+  constructor(client: () => TeleportClient, dispatch: AuditDispatch<BulkPosition>, state: CursorV2State, opts: BulkOptions, log: Logger, stop: AbortSignal) {
+    this.#client = client;
+    this.#dispatch = dispatch;
+    this.#state = state;
+    this.#opts = opts;
+    this.#log = log;
+    this.#stop = stop;
+    // A saved date is skipped when start_time is after its midnight (NewExporter).
+    for (const d of [...state.keys()]) if (opts.startMs > Date.parse(d + 'T00:00:00Z')) state.delete(d);
+    const dates = [...state.keys()].sort();
+    this.#current = dates.at(-1) ?? dateKey(opts.startMs);
+    if (!state.has(this.#current)) state.set(this.#current, { completed: new Set(), partial: new Map() });
+  }
+
+  /** Applies a committed position to the live state. */
+  static commit(state: CursorV2State, p: BulkPosition): void {
+    const ds = state.get(p.date);
+    if (ds === undefined) return;
+    if (p.cursor === undefined) {
+      ds.completed.add(p.chunk);
+      ds.partial.delete(p.chunk);
+    } else {
+      ds.partial.set(p.chunk, p.cursor);
+    }
+  }
+
+  async #exportChunk(date: string, ds: DateState, chunk: string, cursor: string): Promise<number> {
+    const dateMs = Date.parse(date + 'T00:00:00Z');
+    let n = 0;
+    const stream = this.#client().exportEvents(dateMs, chunk, cursor);
+    const onStop = () => stream.cancel();
+    this.#stop.addEventListener('abort', onStop);
+    try {
+      for await (const item of stream as AsyncIterable<ExportEventUnstructured>) {
+        if (item.event === undefined) continue;
+        await this.#dispatch.handle(item.event, { date, chunk, cursor: item.cursor });
+        n++;
+      }
+    } finally {
+      this.#stop.removeEventListener('abort', onStop);
+    }
+    if (!this.#stop.aborted) await this.#dispatch.mark({ date, chunk, cursor: undefined });
+    void ds;
+    return n;
+  }
+
+  /** One pass over one date; returns how many events were exported. */
+  async #pollDate(date: string): Promise<number> {
+    const ds = this.#state.get(date)!;
+    let n = 0;
+    // Partial chunks first, from their saved cursor.
+    for (const [chunk, cursor] of [...ds.partial]) {
+      if (this.#stop.aborted) return n;
+      n += await this.#exportChunk(date, ds, chunk, cursor);
+    }
+    const chunks = await this.#client().getEventExportChunks(Date.parse(date + 'T00:00:00Z'));
+    for (const chunk of chunks) {
+      if (this.#stop.aborted) return n;
+      if (ds.completed.has(chunk) || ds.partial.has(chunk)) continue;
+      n += await this.#exportChunk(date, ds, chunk, '');
+    }
+    return n;
+  }
+
+  async run(): Promise<void> {
+    let retryMs = 0;
+    while (!this.#stop.aborted) {
+      let exported = 0;
+      try {
+        for (const date of [...this.#state.keys()].sort()) {
+          if (this.#stop.aborted) return;
+          exported += await this.#pollDate(date);
+        }
+        // Chunks are complete only once their last event was answered.
+        await this.#dispatch.drain();
+        retryMs = 0;
+      } catch (err) {
+        if (this.#stop.aborted) return;
+        // retryutils.RetryV2 with MaxBackoff 90 s: step 5.625 s, doubling, half jitter.
+        retryMs = Math.min(retryMs === 0 ? 5625 : retryMs * 2, 90_000);
+        this.#log.error({ error: (err as Error).message }, 'event chunk export failed');
+        await sleep(retryMs * (0.5 + Math.random() / 2), undefined, { signal: this.#stop }).catch(() => {});
+        continue;
+      }
+      if (exported > 0) continue;
+      const today = dateKey(Date.now());
+      if (this.#current < today) {
+        this.#current = dateKey(Date.parse(this.#current + 'T00:00:00Z') + DAY_MS);
+        this.#state.set(this.#current, { completed: new Set(), partial: new Map() });
+        const dates = [...this.#state.keys()].sort();
+        for (const d of dates.slice(0, Math.max(0, dates.length - 1 - BACKLOG_SIZE))) this.#state.delete(d);
+        continue;
+      }
+      if (this.#opts.exitOnLastEvent) {
+        this.#log.info('All events are processed, exiting...');
+        return;
+      }
+      await sleep(this.#opts.pollIntervalMs * (1 - Math.random() / 7), undefined, { signal: this.#stop }).catch(() => {});
+    }
+  }
+}

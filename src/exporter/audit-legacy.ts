@@ -1,0 +1,111 @@
+// The window/page path (legacy_events_watcher.go; teleport-event-handler.md §4.2 point 3):
+// [window_time, now) cut into `window-size` windows; GetUnstructuredEvents ascending with
+// `limit = batch`, `types` server-side and `start_key` paging; events up to and including the
+// last exported `id` in a page are skipped; a complete past window with nothing new moves the
+// window start on; nothing new at all → pause `timeout` (or stop with exit-on-last-event).
+// Position saved = (window_time, cursor = the start_key of the event's page, id), upstream's keys.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import type { TeleportClient } from './teleport-client.ts';
+import type { AuditDispatch } from './audit-dispatch.ts';
+import type { EventUnstructured } from './grpc-service.ts';
+
+export interface LegacyPosition {
+  readonly windowMs: number;
+  readonly cursor: string;
+  readonly id: string;
+}
+
+export interface LegacyOptions {
+  readonly startMs: number;
+  readonly windowSizeMs: number;
+  readonly batch: number;
+  readonly types: readonly string[];
+  readonly timeoutMs: number;
+  readonly exitOnLastEvent: boolean;
+}
+
+interface Page {
+  readonly items: EventUnstructured[];
+  readonly windowMs: number;
+  readonly pageKey: string;
+  readonly nextKey: string;
+}
+
+export class LegacyWatcher {
+  readonly #client: () => TeleportClient;
+  readonly #dispatch: AuditDispatch<LegacyPosition>;
+  readonly #opts: LegacyOptions;
+  readonly #log: Logger;
+  readonly #stop: AbortSignal;
+  #windowMs: number;
+  #cursor: string;
+  #id: string;
+
+  constructor(client: () => TeleportClient, dispatch: AuditDispatch<LegacyPosition>, saved: { windowTime?: Date; cursor: string; id: string }, opts: LegacyOptions, log: Logger, stop: AbortSignal) {
+    this.#client = client;
+    this.#dispatch = dispatch;
+    this.#opts = opts;
+    this.#log = log;
+    this.#stop = stop;
+    this.#windowMs = saved.windowTime?.getTime() ?? opts.startMs;
+    this.#cursor = saved.cursor;
+    this.#id = saved.id;
+  }
+
+  async #fetch(): Promise<Page | undefined> {
+    const now = Date.now();
+    for (let ws = this.#windowMs; ws < now; ws += this.#opts.windowSizeMs) {
+      const we = Math.min(ws + this.#opts.windowSizeMs, now);
+      const res = await this.#client().getUnstructuredEvents({
+        startMs: ws,
+        endMs: we,
+        types: this.#opts.types,
+        limit: this.#opts.batch,
+        startKey: this.#cursor,
+      });
+      let pos = 0;
+      if (this.#id !== '') for (let i = 0; i < res.items.length; i++) if (res.items[i].id === this.#id) pos = i + 1;
+      const items = res.items.slice(pos);
+      if (items.length > 0 || res.lastKey !== '') return { items, windowMs: ws, pageKey: this.#cursor, nextKey: res.lastKey };
+      // Nothing new and the set is complete: a past window is done for good.
+      if (ws + this.#opts.windowSizeMs <= now) {
+        this.#windowMs = ws + this.#opts.windowSizeMs;
+        this.#cursor = '';
+        await this.#dispatch.mark({ windowMs: this.#windowMs, cursor: '', id: this.#id });
+        continue;
+      }
+      return undefined;
+    }
+    return undefined;
+  }
+
+  /** Runs until stopped, or until idle with exit-on-last-event. */
+  async run(): Promise<void> {
+    while (!this.#stop.aborted) {
+      let page: Page | undefined;
+      try {
+        page = await this.#fetch();
+      } catch (err) {
+        if (this.#stop.aborted) return;
+        this.#log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
+        await sleep(5000, undefined, { signal: this.#stop }).catch(() => {});
+        continue;
+      }
+      if (page === undefined) {
+        if (this.#opts.exitOnLastEvent) {
+          this.#log.info('All events are processed, exiting...');
+          return;
+        }
+        await sleep(this.#opts.timeoutMs, undefined, { signal: this.#stop }).catch(() => {});
+        continue;
+      }
+      for (const ev of page.items) {
+        if (this.#stop.aborted) return;
+        await this.#dispatch.handle(ev, { windowMs: page.windowMs, cursor: page.pageKey, id: ev.id });
+        this.#id = ev.id;
+      }
+      if (page.nextKey !== '') this.#cursor = page.nextKey;
+    }
+  }
+}

@@ -1,0 +1,208 @@
+// Session recordings (teleport-event-handler.md §4.3, session_events_job.go): a `session.upload`
+// audit event registers its session (index 0 saved first); `concurrency` sessions are streamed at
+// once with StreamUnstructuredSessionEvents from the saved index; every event whose type is not in
+// skip-session-types is POSTed, in order, to `<session-url>.<sid>.log`; the index saved is the
+// last event's (the server resumes *at* that index, so one event may repeat, as upstream);
+// the key is removed at the end of the stream. NOT_FOUND → `missing_recording<sid>`, retried after
+// 1 min then every 3 min, given up after attempt 2 or 48 h after the upload.
+// Other stream errors are retried with upstream's session backoff (3 s .. 1 min) but, unlike
+// upstream's 3-try limit, until they succeed: a recording is never dropped while we run.
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from 'pino';
+import { GrpcStatus, isGrpcStatus } from './teleport-client.ts';
+import type { TeleportClient } from './teleport-client.ts';
+import type { EventUnstructured } from './grpc-service.ts';
+import { eventBody } from './event-json.ts';
+import { parseTarget, SendStopped } from './forwarder.ts';
+import type { Forwarder } from './forwarder.ts';
+import { LatestWins } from './state.ts';
+import type { StateStore } from './state.ts';
+
+const MAX_PROCESSING_ATTEMPTS = 2;
+const EVENT_TIME_CUTOFF_MS = 48 * 3_600_000;
+const SESSION_BACKOFF_BASE_MS = 3000;
+const SESSION_BACKOFF_MAX_MS = 60_000;
+const MISSING_FIRST_DELAY_MS = 60_000;
+const MISSING_INTERVAL_MS = 180_000;
+
+interface SessionTask {
+  readonly sid: string;
+  readonly index: number;
+  readonly uploadTime?: Date;
+  readonly attempt: number;
+}
+
+export interface SessionJobOptions {
+  readonly sessionUrl: string;
+  readonly concurrency: number;
+  readonly skipTypes: ReadonlySet<string>;
+  /** Test knob for the missing-recording schedule. */
+  readonly missingDelayMs?: number;
+}
+
+const jitter7 = (ms: number) => ms * (1 - Math.random() / 7);
+
+export class SessionJob {
+  readonly #client: () => TeleportClient;
+  readonly #forwarder: Forwarder;
+  readonly #state: StateStore;
+  readonly #opts: SessionJobOptions;
+  readonly #log: Logger;
+  readonly #queue: SessionTask[] = [];
+  readonly #active = new Set<string>();
+  readonly #idleWaiters: (() => void)[] = [];
+  #stopped = false;
+  readonly #stop = new AbortController();
+  #missingTimer: NodeJS.Timeout | undefined;
+  eventsSent = 0;
+  sessionsDone = 0;
+
+  constructor(client: () => TeleportClient, forwarder: Forwarder, state: StateStore, opts: SessionJobOptions, log: Logger) {
+    this.#client = client;
+    this.#forwarder = forwarder;
+    this.#state = state;
+    this.#opts = opts;
+    this.#log = log;
+  }
+
+  get inFlight(): number {
+    return this.#active.size;
+  }
+
+  get queued(): number {
+    return this.#queue.length;
+  }
+
+  /** restartPausedSessions + the missing-recordings schedule. */
+  start(): void {
+    for (const [sid, index] of this.#state.getSessions()) this.#enqueue({ sid, index, attempt: 0 });
+    this.#scheduleMissing(this.#opts.missingDelayMs ?? MISSING_FIRST_DELAY_MS);
+  }
+
+  /** RegisterSession: the index is on disk before this returns (see StateStore.setSessionIndexSync). */
+  register(sid: string, uploadTime: Date | undefined): void {
+    if (this.#active.has(sid) || this.#queue.some((t) => t.sid === sid)) return;
+    this.#state.setSessionIndexSync(sid, 0);
+    this.#enqueue({ sid, index: 0, uploadTime, attempt: 0 });
+  }
+
+  #enqueue(t: SessionTask): void {
+    this.#queue.push(t);
+    this.#pump();
+  }
+
+  #pump(): void {
+    while (!this.#stopped && this.#active.size < this.#opts.concurrency && this.#queue.length > 0) {
+      const t = this.#queue.shift()!;
+      if (this.#active.has(t.sid)) {
+        this.#queue.push(t);
+        break;
+      }
+      this.#active.add(t.sid);
+      void this.#process(t).finally(() => {
+        this.#active.delete(t.sid);
+        this.#pump();
+        if (this.#active.size === 0 && this.#queue.length === 0) for (const r of this.#idleWaiters.splice(0)) r();
+      });
+    }
+  }
+
+  /** Resolves when no session is queued or streaming (missing recordings wait for their timer). */
+  async idle(): Promise<void> {
+    if (this.#active.size === 0 && this.#queue.length === 0) return;
+    await new Promise<void>((r) => this.#idleWaiters.push(r));
+  }
+
+  async #process(t: SessionTask): Promise<void> {
+    let sleepMs = SESSION_BACKOFF_BASE_MS;
+    let task = t;
+    while (!this.#stopped) {
+      try {
+        task = await this.#consume(task);
+        this.sessionsDone++;
+        return;
+      } catch (err) {
+        if (err instanceof SendStopped || this.#stopped) return;
+        if (isGrpcStatus(err, GrpcStatus.NOT_FOUND)) {
+          await this.#missing(task);
+          return;
+        }
+        sleepMs = Math.min(SESSION_BACKOFF_MAX_MS, SESSION_BACKOFF_BASE_MS + Math.random() * (sleepMs * 3 - SESSION_BACKOFF_BASE_MS));
+        this.#log.error({ id: task.sid, index: task.index, error: (err as Error).message }, 'Session ingestion error, retrying');
+        try {
+          await sleep(sleepMs, undefined, { signal: this.#stop.signal });
+        } catch {
+          return;
+        }
+        // Resume where the last saved index left it.
+        task = { ...task, index: this.#state.getSessions().get(task.sid) ?? task.index };
+      }
+    }
+  }
+
+  async #missing(t: SessionTask): Promise<void> {
+    const tooOld = t.uploadTime !== undefined && t.uploadTime.getTime() < Date.now() - EVENT_TIME_CUTOFF_MS;
+    if (tooOld || t.attempt > MAX_PROCESSING_ATTEMPTS) {
+      this.#log.warn({ id: t.sid, attempt: t.attempt }, 'Session recording not found, giving up');
+      await this.#state.removeMissingRecording(t.sid);
+      await this.#state.removeSession(t.sid);
+      return;
+    }
+    this.#log.info({ id: t.sid, attempt: t.attempt + 1 }, 'Session recording not found yet, will retry');
+    await this.#state.setMissingRecording(t.sid, { index: t.index, attempt: t.attempt + 1, uploadTime: t.uploadTime });
+    await this.#state.removeSession(t.sid);
+  }
+
+  #scheduleMissing(ms: number): void {
+    if (this.#stopped) return;
+    this.#missingTimer = setTimeout(() => void this.#runMissing(), jitter7(ms));
+    this.#missingTimer.unref();
+  }
+
+  async #runMissing(): Promise<void> {
+    try {
+      for (const [sid, m] of await this.#state.getMissingRecordings()) {
+        if (this.#active.has(sid) || this.#queue.some((q) => q.sid === sid)) continue;
+        await this.#state.removeMissingRecording(sid);
+        this.#state.setSessionIndexSync(sid, m.index);
+        this.#enqueue({ sid, index: m.index, uploadTime: m.uploadTime, attempt: m.attempt });
+      }
+    } catch (err) {
+      this.#log.warn({ error: (err as Error).message }, 'Unable to load previously failed sessions for processing');
+    }
+    this.#scheduleMissing(this.#opts.missingDelayMs ?? MISSING_INTERVAL_MS);
+  }
+
+  /** consumeSession; returns the task at its last index on success. */
+  async #consume(t: SessionTask): Promise<SessionTask> {
+    const target = parseTarget(`${this.#opts.sessionUrl}.${t.sid}.log`);
+    const saver = new LatestWins((err) => this.#log.warn({ id: t.sid, error: (err as Error).message }, 'Failed to save session index'));
+    const stream = this.#client().streamSessionEvents(t.sid, t.index);
+    const onStop = () => stream.cancel();
+    this.#stop.signal.addEventListener('abort', onStop);
+    let index = t.index;
+    try {
+      for await (const ev of stream as AsyncIterable<EventUnstructured>) {
+        if (!this.#opts.skipTypes.has(ev.type)) {
+          await this.#forwarder.send(target, eventBody(ev.unstructured));
+          this.eventsSent++;
+        }
+        index = Number(ev.index);
+        const at = index;
+        saver.schedule(() => this.#state.setSessionIndex(t.sid, at));
+      }
+    } finally {
+      this.#stop.signal.removeEventListener('abort', onStop);
+      await saver.idle();
+    }
+    if (this.#stopped) throw new SendStopped();
+    await this.#state.removeSession(t.sid);
+    return { ...t, index };
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#stop.abort();
+    clearTimeout(this.#missingTimer);
+  }
+}
