@@ -39,22 +39,21 @@ export class RootAgent {
     this.#env = env;
     this.#registry = registry;
     const labelElements = root.sections('label');
+    // Labels first: relabel outputs and sources refer to them by name.
+    const labelRules = new Map<string, Rule[]>();
     for (const label of labelElements) {
       if (!label.arg.startsWith('@')) {
         throw new ConfigError('AR_CONF_BAD_VALUE', label.pos, `label name '${label.arg}' must start with @; write <label @${label.arg}>`);
       }
-      if (this.#labels.has(label.arg)) {
-        throw new ConfigError('AR_CONF_BAD_VALUE', label.pos, `Section <label ${label.arg}> appears twice; merge them into one`);
+      if (labelRules.has(label.arg)) {
+        throw new ConfigError('AR_CONF_DUPLICATE_SECTION', label.pos, `Section <label ${label.arg}> appears twice; merge them into one`);
       }
+      labelRules.set(label.arg, []);
     }
-    // Labels first: relabel outputs and sources refer to them by name.
-    const labelRules = new Map<string, Rule[]>();
-    for (const label of labelElements) labelRules.set(label.arg, []);
     for (const label of labelElements) {
-      const rules = labelRules.get(label.arg)!;
-      this.#labels.set(label.arg, new EventRouter(rules, env.log.child({ label: label.arg })));
-      this.#addRules(label, rules);
+      this.#labels.set(label.arg, new EventRouter(labelRules.get(label.arg)!, env.log.child({ label: label.arg })));
     }
+    for (const label of labelElements) this.#addRules(label, labelRules.get(label.arg)!);
     const rootRules: Rule[] = [];
     this.#root = new EventRouter(rootRules, env.log);
     this.#addRules(root, rootRules);
