@@ -43,6 +43,8 @@ function levelFrom(verbose: number, quiet: number): Level | undefined {
 }
 
 export async function main(argv: string[]): Promise<number> {
+  // `fluentd -c …` as a container command (fluent/fluentd's entrypoint accepts it).
+  if (argv[0] === 'fluentd') argv = argv.slice(1);
   let args;
   try {
     args = parseArgs({

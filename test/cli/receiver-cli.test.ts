@@ -47,6 +47,8 @@ test('the launcher runs on the pinned Node 24 even without it on PATH', async ()
   const v = await auditrelay(['--version']);
   assert.equal(v.code, 0, v.stderr);
   assert.match(v.stdout, /^auditrelay \d+\.\d+\.\d+/);
+  // a container `command: fluentd --version` works too
+  assert.equal((await auditrelay(['fluentd', '--version'])).stdout, v.stdout);
   const h = await auditrelay(['--help']);
   assert.equal(h.code, 0);
   assert.match(h.stdout, /--dry-run/);
