@@ -5,6 +5,7 @@
 
 import { ConfigError } from './errors.ts';
 import type { SourcePos } from './element.ts';
+import { rubyFloatToS } from '../format/oj-json.ts';
 
 /** Re-dump valid JSON text as Ruby's JSON.dump would. */
 export function dumpJsonAsRuby(text: string, pos: SourcePos): string {
@@ -102,20 +103,3 @@ class JsonReader {
   }
 }
 
-/** Ruby Float#to_s: shortest digits; fixed notation for exponents -4..15, else `1.0e+16` style. */
-export function rubyFloatToS(x: number): string {
-  if (x === 0) return Object.is(x, -0) ? '-0.0' : '0.0';
-  const sign = x < 0 ? '-' : '';
-  const [mantissa, expText] = Math.abs(x).toExponential().split('e');
-  const exp = Number(expText);
-  const digits = mantissa.replace('.', '');
-  if (exp >= -4 && exp <= 15) {
-    if (exp < 0) return `${sign}0.${'0'.repeat(-exp - 1)}${digits}`;
-    const whole = digits.slice(0, exp + 1).padEnd(exp + 1, '0');
-    const frac = digits.slice(exp + 1);
-    return `${sign}${whole}.${frac === '' ? '0' : frac}`;
-  }
-  const rest = digits.slice(1);
-  const expSign = exp < 0 ? '-' : '+';
-  return `${sign}${digits[0]}.${rest === '' ? '0' : rest}e${expSign}${String(Math.abs(exp)).padStart(2, '0')}`;
-}
