@@ -10,6 +10,9 @@ import { runConfigure } from '../exporter/configure.ts';
 import { parseGoDuration } from '../exporter/go-duration.ts';
 import { loadStartConfig, START_FLAGS } from '../exporter/start-config.ts';
 import type { StartFlagName } from '../exporter/start-config.ts';
+import { runStart } from '../exporter/start.ts';
+import type { StartTuning } from '../exporter/start.ts';
+import { pino } from 'pino';
 
 const APP_NAME = 'Teleport event handler';
 const EXIT_USAGE = 1;
@@ -39,7 +42,9 @@ Commands:
       --force                   Overwrite existing files without asking (needed without a terminal)
 
   start
-    Start log ingestion (not implemented in this version)
+    Start log ingestion: every upstream start flag (see the README), plus
+      --fluentd-max-in-flight=0 Audit POSTs in flight at once ($FDFWD_FLUENTD_MAX_IN_FLIGHT;
+                                0 = --fluentd-max-connections, 1 = upstream's sequential sending)
 `;
 
 interface ParsedArgs {
@@ -157,7 +162,22 @@ async function configure(argv: readonly string[]): Promise<number> {
   return 0;
 }
 
-function start(argv: readonly string[]): number {
+/** Test/benchmark knobs from the environment (not upstream's; every default is upstream's). */
+function tuningFromEnv(env: NodeJS.ProcessEnv): StartTuning {
+  const n = (name: string) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : undefined);
+  return {
+    backoffBaseMs: n('AUDITRELAY_EXPORTER_BACKOFF_BASE_MS'),
+    backoffMaxMs: n('AUDITRELAY_EXPORTER_BACKOFF_MAX_MS'),
+    roundPauseMs: n('AUDITRELAY_EXPORTER_ROUND_PAUSE_MS'),
+    pollIntervalMs: n('AUDITRELAY_EXPORTER_POLL_INTERVAL_MS'),
+    missingDelayMs: n('AUDITRELAY_EXPORTER_MISSING_DELAY_MS'),
+    progressIntervalMs: n('AUDITRELAY_EXPORTER_PROGRESS_INTERVAL_MS'),
+    probeRetryMs: n('AUDITRELAY_EXPORTER_PROBE_RETRY_MS'),
+    rpcRetryMs: n('AUDITRELAY_EXPORTER_RPC_RETRY_MS'),
+  };
+}
+
+async function start(argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, START_CLI_FLAGS, SHORTS);
   if (last(p, 'help') !== undefined) {
     process.stdout.write(USAGE);
@@ -168,13 +188,27 @@ function start(argv: readonly string[]): number {
     const v = START_FLAGS[name].type === 'list' ? p.values.get(name)?.join(',') : last(p, name);
     if (v !== undefined) flags[name] = v;
   }
-  // Validate first so a config mistake is reported now, not when start exists.
-  loadStartConfig({ configPath: last(p, 'config'), flags, cwd: process.cwd() });
-  throw new ExporterError(
-    'AR_EXPORTER_NOT_IMPLEMENTED',
-    'start is not implemented in this version: the configuration is valid, but forwarding from Teleport ' +
-      'needs the upstream teleport-event-handler for now',
-  );
+  const warnings: string[] = [];
+  const cfg = loadStartConfig({ configPath: last(p, 'config'), flags, cwd: process.cwd(), onWarning: (w) => warnings.push(w) });
+  const log = pino({ level: cfg.debug ? 'debug' : 'info', base: undefined }, pino.destination({ fd: 2, sync: true }));
+  for (const w of warnings) log.warn(w);
+  const stop = new AbortController();
+  // lib.ServeSignals: the first signal shuts down gracefully (5 s), a second one exits at once.
+  const onSignal = (sig: NodeJS.Signals) => {
+    if (stop.signal.aborted) process.exit(1);
+    log.info({ signal: sig }, 'Shutting down');
+    stop.abort();
+  };
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const result = await runStart(cfg, {
+    log,
+    signal: stop.signal,
+    tty: process.stderr.isTTY ? process.stderr : undefined,
+    tuning: tuningFromEnv(process.env),
+  });
+  log.info(result, 'Successfully shut down');
+  return 0;
 }
 
 async function main(argv: readonly string[]): Promise<number> {
@@ -196,7 +230,7 @@ async function main(argv: readonly string[]): Promise<number> {
         return EXIT_CONFIGURE_FAILED;
       }
     case 'start':
-      return start(rest);
+      return await start(rest);
     case undefined:
       process.stdout.write(USAGE);
       return rest.includes('--help') || rest.includes('-h') ? 0 : EXIT_USAGE;

@@ -25,6 +25,7 @@ export interface BulkOptions {
   readonly startMs: number;
   readonly exitOnLastEvent: boolean;
   readonly pollIntervalMs: number;
+  readonly retryMs?: number;
 }
 
 const BACKLOG_SIZE = 2;
@@ -119,7 +120,7 @@ export class BulkExporter {
       } catch (err) {
         if (this.#stop.aborted) return;
         // retryutils.RetryV2 with MaxBackoff 90 s: step 5.625 s, doubling, half jitter.
-        retryMs = Math.min(retryMs === 0 ? 5625 : retryMs * 2, 90_000);
+        retryMs = Math.min(retryMs === 0 ? (this.#opts.retryMs ?? 5625) : retryMs * 2, 90_000);
         this.#log.error({ error: (err as Error).message }, 'event chunk export failed');
         await sleep(retryMs * (0.5 + Math.random() / 2), undefined, { signal: this.#stop }).catch(() => {});
         continue;

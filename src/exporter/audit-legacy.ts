@@ -23,6 +23,7 @@ export interface LegacyOptions {
   readonly types: readonly string[];
   readonly timeoutMs: number;
   readonly exitOnLastEvent: boolean;
+  readonly retryMs?: number;
 }
 
 interface Page {
@@ -89,7 +90,7 @@ export class LegacyWatcher {
       } catch (err) {
         if (this.#stop.aborted) return;
         this.#log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
-        await sleep(5000, undefined, { signal: this.#stop }).catch(() => {});
+        await sleep(this.#opts.retryMs ?? 5000, undefined, { signal: this.#stop }).catch(() => {});
         continue;
       }
       if (page === undefined) {

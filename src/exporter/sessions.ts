@@ -38,6 +38,8 @@ export interface SessionJobOptions {
   readonly skipTypes: ReadonlySet<string>;
   /** Test knob for the missing-recording schedule. */
   readonly missingDelayMs?: number;
+  /** Test knob for the session backoff base (upstream 3 s). */
+  readonly retryBaseMs?: number;
 }
 
 const jitter7 = (ms: number) => ms * (1 - Math.random() / 7);
@@ -114,7 +116,8 @@ export class SessionJob {
   }
 
   async #process(t: SessionTask): Promise<void> {
-    let sleepMs = SESSION_BACKOFF_BASE_MS;
+    const base = this.#opts.retryBaseMs ?? SESSION_BACKOFF_BASE_MS;
+    let sleepMs = base;
     let task = t;
     while (!this.#stopped) {
       try {
@@ -127,7 +130,7 @@ export class SessionJob {
           await this.#missing(task);
           return;
         }
-        sleepMs = Math.min(SESSION_BACKOFF_MAX_MS, SESSION_BACKOFF_BASE_MS + Math.random() * (sleepMs * 3 - SESSION_BACKOFF_BASE_MS));
+        sleepMs = Math.min(SESSION_BACKOFF_MAX_MS, base + Math.random() * (sleepMs * 3 - base));
         this.#log.error({ id: task.sid, index: task.index, error: (err as Error).message }, 'Session ingestion error, retrying');
         try {
           await sleep(sleepMs, undefined, { signal: this.#stop.signal });

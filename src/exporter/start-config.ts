@@ -25,6 +25,9 @@ export const START_FLAGS = {
   'fluentd-key': { type: 'file', env: 'FDWRD_FLUENTD_KEY' },
   'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA' },
   'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0' },
+  // Ours, not upstream's: audit POSTs in flight at once; 0 = max-connections, 1 = upstream's
+  // strictly sequential sending.
+  'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0' },
   'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025' },
   'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY' },
   'teleport-refresh-enabled': { type: 'bool', env: 'FDFWD_TELEPORT_REFRESH_ENABLED', default: 'false' },
@@ -60,6 +63,8 @@ export interface StartConfig {
   readonly fluentdCa?: string;
   /** 0 in the input becomes 2 × concurrency, as upstream's fluentd client does. */
   readonly fluentdMaxConnections: number;
+  /** Audit POSTs outstanding at once (ours); 0 = fluentdMaxConnections, 1 = upstream's sequential sending. */
+  readonly fluentdMaxInFlight: number;
   readonly teleportAddr: string;
   readonly teleportIdentity?: string;
   readonly teleportRefreshEnabled: boolean;
@@ -94,6 +99,8 @@ export interface LoadStartConfigOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Relative file paths resolve against this, like kong's ExpandPath. */
   readonly cwd?: string;
+  /** Gets one message per TOML key that no flag reads (upstream ignores those silently). */
+  readonly onWarning?: (message: string) => void;
 }
 
 type TomlTable = Record<string, unknown>;
@@ -173,6 +180,64 @@ function convert(flag: string, spec: FlagSpec, raw: unknown, where: string, cwd:
   }
 }
 
+/** Keys upstream's TOML knows but no flag reads (§1.2: `namespace` is hard-coded to "default"). */
+const IGNORED_KEYS = new Set(['namespace']);
+
+/** Every spelling the resolver looks up: the kebab name (fluentd-* under forward.fluentd.) and the all-dotted one. */
+function knownKeys(): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const flag of Object.keys(START_FLAGS)) {
+    const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
+    out.set(name, name);
+    out.set(name.replaceAll('-', '.'), name);
+  }
+  return out;
+}
+
+function editDistance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0];
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cur = row[j];
+      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = cur;
+    }
+  }
+  return row[b.length];
+}
+
+/** One warning per TOML leaf no flag resolves; a misspelt one names the closest known key. */
+export function unknownKeyWarnings(tree: Record<string, unknown>, where: string): string[] {
+  const known = knownKeys();
+  const out: string[] = [];
+  const walk = (node: Record<string, unknown>, prefix: string) => {
+    for (const [k, val] of Object.entries(node)) {
+      const path = prefix === '' ? k : `${prefix}.${k}`;
+      if (known.has(path)) continue;
+      if (val !== null && typeof val === 'object' && !Array.isArray(val) && !(val instanceof Date)) {
+        walk(val as Record<string, unknown>, path);
+        continue;
+      }
+      if (IGNORED_KEYS.has(path)) {
+        out.push(`${where}: key "${path}" is ignored (upstream ignores it too: the namespace is always "default")`);
+        continue;
+      }
+      let best = '';
+      let bestD = Infinity;
+      for (const [spelling, canonical] of known) {
+        const d = editDistance(path, spelling);
+        if (d < bestD) [best, bestD] = [canonical, d];
+      }
+      const hint = bestD <= Math.max(2, Math.floor(path.length / 3)) ? `; did you mean "${best}"?` : '';
+      out.push(`${where}: unknown key "${path}" is ignored${hint}`);
+    }
+  };
+  walk(tree, '');
+  return out;
+}
+
 /** Resolves and validates `start`'s configuration; throws ExporterError('AR_EXPORTER_CONFIG'). */
 export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig {
   const cwd = opts.cwd ?? process.cwd();
@@ -198,6 +263,9 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
     }
   }
 
+  if (opts.configPath !== undefined && opts.onWarning !== undefined) {
+    for (const w of unknownKeyWarnings(tree, tomlWhere)) opts.onWarning(w);
+  }
   const values: Record<string, unknown> = {};
   const missing: string[] = [];
   for (const [flag, spec] of Object.entries(START_FLAGS) as [StartFlagName, FlagSpec][]) {
@@ -258,6 +326,10 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd_max_connections should be greater than 0');
   }
 
+  if ((values['fluentd-max-in-flight'] as number) < 0) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (= max-connections) or greater');
+  }
+
   const v = values as Record<string, never>;
   return {
     fluentdUrl: v['fluentd-url'],
@@ -266,6 +338,7 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
     fluentdKey: v['fluentd-key'],
     fluentdCa: v['fluentd-ca'],
     fluentdMaxConnections: maxConnections,
+    fluentdMaxInFlight: v['fluentd-max-in-flight'],
     teleportAddr: v['teleport-addr'],
     teleportIdentity: v['teleport-identity'],
     teleportRefreshEnabled: v['teleport-refresh-enabled'],

@@ -255,10 +255,10 @@ test('the generated TOML has upstream keys and passes the start config loader', 
   assert.equal(cfg.teleportRefreshEnabled, true);
   assert.equal(cfg.fluentdMaxConnections, 10);
 
-  // The CLI validates the same file, then says start is not there yet.
+  // The CLI validates the same file, then refuses the (empty) identity before dialing.
   const start = await runCli(['start', '-c', tomlPath], dir);
   assert.notEqual(start.code, 0);
-  assert.match(start.stderr, /not implemented in this version.*\[AR_EXPORTER_NOT_IMPLEMENTED\]/);
+  assert.match(start.stderr, /no private key PEM block found.*\[AR_EXPORTER_IDENTITY\]/);
 });
 
 for (const c of [

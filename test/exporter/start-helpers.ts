@@ -1,0 +1,142 @@
+// A whole exporter world for start's tests: a fake Teleport (mTLS gRPC), the real receiver
+// behind mTLS with `<match **> @type stdout`, certs for both, an identity file and a TOML.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import type { Logger } from 'pino';
+import { makeCerts } from '../support/certs.ts';
+import type { CertFiles } from '../support/certs.ts';
+import { startTestReceiver } from '../support/receiver.ts';
+import type { TestReceiver } from '../support/receiver.ts';
+import { FakeTeleport } from '../fake-teleport/server.ts';
+import { generate, makeTeleportCerts, tempDir, writeIdentity } from '../fake-teleport/fixtures.ts';
+import type { Generated, TeleportCerts } from '../fake-teleport/fixtures.ts';
+import { loadStartConfig } from '../../src/exporter/start-config.ts';
+import type { StartConfig, StartFlagName } from '../../src/exporter/start-config.ts';
+
+export interface World {
+  readonly dir: string;
+  readonly fake: FakeTeleport;
+  readonly tcerts: TeleportCerts;
+  readonly fcerts: CertFiles;
+  readonly recv: TestReceiver;
+  readonly identity: string;
+  readonly gen: Generated;
+  readonly tomlPath: string;
+  close(): Promise<void>;
+}
+
+export interface WorldOptions {
+  readonly bulk: boolean;
+  readonly count: number;
+  readonly days: number;
+  readonly perSession?: number;
+  readonly sessions?: number;
+  readonly unavailableEvery?: number;
+  readonly chunkSize?: number;
+  readonly extraToml?: string;
+  readonly extraClientCas?: readonly string[];
+}
+
+export function receiverConf(c: CertFiles): string {
+  return `<source>
+  @type http
+  port 0
+  bind 127.0.0.1
+  <transport tls>
+    client_cert_auth true
+    ca_path "${c.ca}"
+    cert_path "${c.serverCert}"
+    private_key_path "${c.serverKey}"
+    private_key_passphrase "${c.passphrase}"
+  </transport>
+  <parse>
+    @type json
+    time_key no_such_key
+  </parse>
+</source>
+<match **>
+  @type stdout
+</match>
+`;
+}
+
+export async function makeWorld(o: WorldOptions): Promise<World> {
+  const dir = tempDir();
+  const [tcerts, fcerts] = await Promise.all([makeTeleportCerts(), makeCerts(join(dir))]);
+  const fake = new FakeTeleport({ ...tcerts, bulk: o.bulk, unavailableEvery: o.unavailableEvery, chunkSize: o.chunkSize, extraClientCas: o.extraClientCas });
+  const gen = generate(fake, o.count, o.days, o.perSession ?? 20, o.sessions ?? 6);
+  const port = await fake.start();
+  const recv = await startTestReceiver(receiverConf(fcerts), tempDir('ar-recv-'));
+  const identity = writeIdentity(dir, tcerts);
+  const tomlPath = join(dir, 'teleport-event-handler.toml');
+  writeFileSync(
+    tomlPath,
+    `storage = "${join(dir, 'storage')}"
+timeout = "200ms"
+batch = 50
+start-time = "${new Date(gen.startMs).toISOString().replace('.000Z', 'Z')}"
+${o.extraToml ?? ''}
+[forward.fluentd]
+ca = "${fcerts.ca}"
+cert = "${fcerts.clientCert}"
+key = "${fcerts.clientKey}"
+url = "https://localhost:${recv.port}/test.log"
+session-url = "https://localhost:${recv.port}/session"
+
+[teleport]
+addr = "127.0.0.1:${port}"
+identity = "${identity}"
+`,
+  );
+  return {
+    dir,
+    fake,
+    tcerts,
+    fcerts,
+    recv,
+    identity,
+    gen,
+    tomlPath,
+    async close() {
+      await recv.receiver.close();
+      await fake.close();
+    },
+  };
+}
+
+export function config(w: World, flags: Partial<Record<StartFlagName, string>> = {}): StartConfig {
+  return loadStartConfig({ configPath: w.tomlPath, flags: { 'exit-on-last-event': 'true', ...flags }, env: {}, cwd: w.dir });
+}
+
+export function quietLog(): Logger {
+  return pino({ level: process.env.AR_TEST_LOG ? 'debug' : 'silent' });
+}
+
+export interface Received {
+  readonly tag: string;
+  readonly body: Record<string, unknown>;
+}
+
+/** out_stdout lines `<time> <tag>: <json>` → tag + record. */
+export function received(w: World): Received[] {
+  const out: Received[] = [];
+  for (const line of w.recv.log.rawLines()) {
+    const m = / (\S+): (\{.*\})$/.exec(line);
+    if (m !== null) out.push({ tag: m[1], body: JSON.parse(m[2]) as Record<string, unknown> });
+  }
+  return out;
+}
+
+/** Fast retries for tests (defaults are upstream's 1 s..10 s, 5 s pauses). */
+export const FAST = { backoffBaseMs: 20, backoffMaxMs: 100, roundPauseMs: 50, pollIntervalMs: 100, missingDelayMs: 200, probeRetryMs: 50, rpcRetryMs: 30 } as const;
+
+export const FAST_ENV = {
+  AUDITRELAY_EXPORTER_BACKOFF_BASE_MS: '20',
+  AUDITRELAY_EXPORTER_BACKOFF_MAX_MS: '100',
+  AUDITRELAY_EXPORTER_ROUND_PAUSE_MS: '50',
+  AUDITRELAY_EXPORTER_POLL_INTERVAL_MS: '100',
+  AUDITRELAY_EXPORTER_MISSING_DELAY_MS: '200',
+  AUDITRELAY_EXPORTER_PROBE_RETRY_MS: '50',
+  AUDITRELAY_EXPORTER_RPC_RETRY_MS: '30',
+};
