@@ -91,6 +91,7 @@ export class FileBuffer implements ChunkStorage {
       }
     }
     queued.sort((a, b) => a.modifiedAt - b.modifiedAt);
+    await this.#removeOrphans(dir);
     if (broken.length > 0) {
       this.#log.info('Since a broken chunk file was found, it is possible that other files remaining at the time of resuming were also broken. Here is the list of the files.');
       for (const c of [...staged, ...queued]) {
@@ -158,6 +159,29 @@ export class FileBuffer implements ChunkStorage {
       await truncate(path, committed);
     }
     return FileChunk.restored(path, state, meta, metadataKeyOf(meta.metadata), committed, this.#opts);
+  }
+
+  /**
+   * A kill -9 between two file operations can leave a `.meta` without its
+   * data file (after the meta-first create of a chunk, or between the two
+   * unlinks of a purge) or a `.meta.tmp` of an interrupted meta rewrite.
+   * None holds an acknowledged byte (the data file would exist), and the
+   * resume pattern never matches them, so without this they pile up in
+   * `path` forever. Runs after the restore pass, which has already moved a
+   * staged-named meta next to its queued data file.
+   */
+  async #removeOrphans(dir: string): Promise<void> {
+    const names = await readdir(dir);
+    const present = new Set(names);
+    for (const name of names) {
+      const isTmp = name.endsWith('.meta.tmp');
+      if (!isTmp && !name.endsWith('.meta')) continue;
+      const dataName = name.slice(0, name.length - (isTmp ? '.meta.tmp'.length : '.meta'.length));
+      if (!this.#matcher.test(dataName) || !chunkStateFromPath(join(dir, dataName))) continue;
+      if (!isTmp && present.has(dataName)) continue;
+      this.#log.debug({ path: join(dir, name) }, 'removing chunk meta file left without its data file');
+      await unlink(join(dir, name)).catch(() => {});
+    }
   }
 
   #decode(bin: Buffer, state: 'staged' | 'queued'): ChunkMeta {

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { appendFile, readdir, readFile, truncate, writeFile, mkdir } from 'node:fs/promises';
+import { appendFile, readdir, readFile, rename, truncate, writeFile, mkdir } from 'node:fs/promises';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { encode } from '@msgpack/msgpack';
@@ -137,4 +137,19 @@ test('kill -9 while appending: every acked record is delivered once, none twice'
   for (const uid of acked) assert.equal(seen.get(uid), 1, `acked ${uid} delivered once`);
   for (const [uid, n] of seen) assert.equal(n, 1, `${uid} not duplicated`);
   assert.ok(seen.size >= acked.length);
+});
+
+test('kill -9 leftovers: metas without data and .meta.tmp are removed at resume, a b-named meta of a q chunk is kept', async (t) => {
+  const dir = await tempDir(t);
+  await fill(dir); // two staged chunks with data + meta
+  const [dataName, enqueuedName] = (await readdir(dir)).filter((n) => n.endsWith('.log'));
+  const realMeta = await readFile(join(dir, `${dataName}.meta`));
+  // Killed between the data and the meta rename of an enqueue.
+  await rename(join(dir, enqueuedName), join(dir, enqueuedName.replace('.b', '.q')));
+  const orphan = `buffer.b${generateChunkId().toString('hex')}.log.meta`; // meta-first create, or purge cut short
+  await writeFile(join(dir, orphan), realMeta);
+  await writeFile(join(dir, `${dataName}.meta.tmp`), 'half a meta');
+  const second = await resume(dir);
+  assert.deepEqual(second.bodies, ['{"a":1}\n{"c":3}\n', '{"b":2}\n']);
+  assert.deepEqual(await readdir(dir), [], 'nothing left behind after the drain');
 });

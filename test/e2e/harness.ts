@@ -39,9 +39,8 @@ export interface SeedOptions {
 export function seedConf(o: SeedOptions): string {
   let conf = readFileSync(join(FIXTURES, 'fluent.conf'), 'utf8');
   const swap = (from: string | RegExp, to: string): void => {
-    const next = conf.replace(from, to);
-    if (next === conf) throw new Error(`seed fluent.conf changed: '${String(from)}' not found`);
-    conf = next;
+    if (typeof from === 'string' ? !conf.includes(from) : !from.test(conf)) throw new Error(`seed fluent.conf changed: '${String(from)}' not found`);
+    conf = conf.replace(from, to);
   };
   swap('port 8888', `port ${o.port ?? 0}\n    bind 127.0.0.1`);
   swap('"/keys/ca.crt"', JSON.stringify(o.certs.ca));
@@ -248,13 +247,24 @@ export class MtlsClient {
   }
 }
 
-/** Polls `probe` until it returns a value other than undefined, or throws after `ms`. */
+/**
+ * Polls `probe` until it returns a value other than undefined, or throws after
+ * `ms`. A probe that throws counts as "not yet": s3rver rewrites an object in
+ * place, so a read racing an overwrite can see a truncated body.
+ */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T | undefined, ms: number, everyMs = 50): Promise<T> {
   const deadline = Date.now() + ms;
+  let lastError: unknown;
   for (;;) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    try {
+      const v = await probe();
+      if (v !== undefined) return v;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${ms} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+    }
     await new Promise((r) => setTimeout(r, everyMs));
   }
 }

@@ -19,18 +19,18 @@ const KEY_SHAPE = /^teleport\/logs\d{14}_\d+\.gz$/;
 async function setup(t: import('node:test').TestContext, timekey: number, bufferExtra = '') {
   const certs: CertFiles = await makeCerts();
   const s3 = new S3Store();
-  await s3.start();
   const dir = await mkdtemp(join(tmpdir(), 'ar-e2e-seed-'));
-  const bufferPath = join(dir, 'buffer', 's3-events');
-  const r = await startTestReceiver(seedConf({ certs, endpoint: s3.endpoint, bufferPath, timekey, bufferExtra }), dir);
-  const client = new MtlsClient(r.port, certs);
   t.after(async () => {
-    client.close();
-    await r.receiver.close();
     await s3.remove();
     await rm(dir, { recursive: true, force: true });
     await rm(certs.dir, { recursive: true, force: true });
   });
+  await s3.start();
+  const bufferPath = join(dir, 'buffer', 's3-events');
+  const r = await startTestReceiver(seedConf({ certs, endpoint: s3.endpoint, bufferPath, timekey, bufferExtra }), dir);
+  t.after(() => r.receiver.close());
+  const client = new MtlsClient(r.port, certs);
+  t.after(() => client.close());
   return { s3, r, client, bufferPath };
 }
 
