@@ -2,7 +2,7 @@
 // byte for byte with what Fluentd sent (../shared/reference/fluentd.md O2–O4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { gzipSync } from 'node:zlib';
+import { gzipSync, deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import { makeCerts, type CertFiles } from '../support/certs.ts';
@@ -94,11 +94,14 @@ test('a JSON array is a batch: one event per object, separate lines', async () =
   ]);
 });
 
-test('gzip Content-Encoding is undone; a broken gzip body gets 400 with an empty body and a close', async () => {
+test('gzip and deflate Content-Encoding are undone; a broken gzip body gets 400 with an empty body and a close', async () => {
   const n = r.log.rawLines().length;
   const res = await rawRequest(r.port, certs, post('/session.gz', gzipSync('{"z":1,"time":"2024-01-01T00:00:03Z"}'), { 'Content-Encoding': 'gzip' }));
   assert.equal(res.raw, A_200);
   assert.deepEqual(await stdoutLinesAfter(n, 1), ['2024-01-01 00:00:03.000000000 +0000 session.gz: {"z":1}']);
+  const n2 = r.log.rawLines().length;
+  assert.equal((await rawRequest(r.port, certs, post('/session.gz', deflateSync('{"d":1,"time":"2024-01-01T00:00:04Z"}'), { 'Content-Encoding': 'deflate' }))).raw, A_200);
+  assert.deepEqual(await stdoutLinesAfter(n2, 1), ['2024-01-01 00:00:04.000000000 +0000 session.gz: {"d":1}']);
   const bad = await rawRequest(r.port, certs, post('/session.gz', '{"z":1}', { 'Content-Encoding': 'gzip' }));
   assert.equal(bad.raw, 'HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nContent-Type: text/plain\r\n\r\n');
   assert.equal(bad.closed, true);

@@ -77,6 +77,19 @@ test('no client certificate, or one from another CA, or a server-only certificat
   assert.match(ok.raw, /^HTTP\/1\.1 200 OK/);
 });
 
+test('an encrypted PKCS#8 server key opens as well as the legacy Proc-Type form', async () => {
+  const { createPrivateKey } = await import('node:crypto');
+  const pkcs8 = join(certs.dir, 'server-pkcs8.key');
+  const opened = createPrivateKey({ key: readFileSync(certs.serverKey), passphrase: certs.passphrase });
+  writeFileSync(pkcs8, opened.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'pkcs8-pass' }));
+  assert.match(readFileSync(pkcs8, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
+  const conf = join(certs.dir, 'pkcs8.conf');
+  writeFileSync(conf, seedSource({ ...certs, serverKey: pkcs8, passphrase: 'pkcs8-pass' }) + '<match **>\n  @type null\n</match>\n');
+  assert.doesNotThrow(() => loadReceiver({ configPath: conf, level: 'silent' }));
+  writeFileSync(conf, seedSource({ ...certs, serverKey: pkcs8, passphrase: 'nope' }) + '<match **>\n  @type null\n</match>\n');
+  assert.throws(() => loadReceiver({ configPath: conf, level: 'silent' }), { code: 'AR_CONF_BAD_KEY' });
+});
+
 test('encrypted server key: the right passphrase starts, a wrong one is a clear start-up error', async () => {
   const bad = join(certs.dir, 'bad.conf');
   writeFileSync(bad, seedSource({ ...certs, passphrase: 'wrong' }) + '<match **>\n  @type null\n</match>\n');
