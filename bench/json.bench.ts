@@ -37,10 +37,12 @@ function bench(name: string, texts: string[], fn: (text: string) => unknown): nu
   return perSec;
 }
 
+const ratios: Record<string, { oursOpsPerSec: number; nativeOpsPerSec: number; ratio: number }> = {};
 function pair(label: string, texts: string[], ours: (t: string) => unknown, native: (t: string) => unknown, nativeName: string): void {
   for (let w = 0; w < 1000; w++) for (const t of texts) { ours(t); native(t); } // warm-up
   const a = bench(`${label}: ours`, texts, ours);
   const b = bench(`${label}: ${nativeName}`, texts, native);
+  ratios[label] = { oursOpsPerSec: Math.round(a), nativeOpsPerSec: Math.round(b), ratio: +(a / b).toFixed(2) };
   console.log(`${label}: ours / ${nativeName} = ${(a / b).toFixed(2)}\n`);
 }
 
@@ -57,3 +59,7 @@ const idx = new Map(events.map((e, i) => [e, i]));
 pair('dump teleport events', events, (t) => ojDump(parsedEvents[idx.get(t)!]), (t) => JSON.stringify(nativeEvents[idx.get(t)!]), 'JSON.stringify');
 pair('dump float record', [floaty], () => ojDump(parsedFloaty[0]), () => JSON.stringify(nativeFloaty[0]), 'JSON.stringify');
 console.log(`(${events.length} fixture events, ${sink > 0 ? 'done' : ''})`);
+const { mkdirSync, writeFileSync } = await import('node:fs');
+mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+writeFileSync(new URL('./results/json.json', import.meta.url),
+  JSON.stringify({ bench: 'json', date: new Date().toISOString(), node: process.version, ratios }, null, 2) + '\n');

@@ -1,63 +1,42 @@
 // Receiver throughput: Teleport events POSTed over mTLS keep-alive connections
-// to (a) a bare Node https server that reads the body and answers 200 — the
+// (by bench/load-client.ts, a separate process; s3rver runs in a third one) to (a) a bare Node https server that reads the body and answers 200 — the
 // ceiling of Node's TLS+HTTP stack on this machine — and (b) auditrelay running
 // the seed pipeline (json parse → record_transformer → file buffer → s3 via an
 // in-process s3rver), and (c) the same pipeline ending in out_null. Reports events/s, latency and the ratio b/a from ONE run,
 // since machines are noisy; writes bench/results/receiver.json.
 
-import { createServer, Agent, request } from 'node:https';
+import { createServer } from 'node:https';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createInterface } from 'node:readline';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { startReceiver } from '../src/receiver.ts';
-import { startEmbeddedS3 } from '../src/cli/embedded-s3.ts';
 
 const TOTAL = Number(process.env.BENCH_EVENTS ?? 20000);
 const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
-const events = readFileSync(new URL('../../shared/fixtures/teleport-events.jsonl', import.meta.url), 'utf8').split('\n').filter(Boolean);
-const bodies = events.map((e) => Buffer.from(e));
 
 interface Result { events: number; seconds: number; eventsPerSec: number; p50ms: number; p99ms: number; errors: number }
 
+/** Runs bench/load-client.ts in its own process against `port` (warm-up included). */
 async function load(port: number, c: CertFiles): Promise<Result> {
-  const agent = new Agent({ keepAlive: true, maxSockets: CONCURRENCY, ca: readFileSync(c.ca), cert: readFileSync(c.clientCert), key: readFileSync(c.clientKey) });
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const one = (body: Buffer) => new Promise<void>((resolve) => {
-    const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port, path: '/test.log', method: 'POST', agent, servername: 'localhost', headers: { 'Content-Type': 'application/json', 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (res.statusCode !== 200) errors++;
-        latencies.push(performance.now() - t0);
-        resolve();
-      });
-    });
-    req.on('error', () => {
-      errors++;
-      resolve();
-    });
-    req.end(body);
-  });
-  const worker = async () => {
-    while (next < TOTAL) {
-      const i = next++;
-      await one(bodies[i % bodies.length]);
-    }
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-  const seconds = (performance.now() - start) / 1000;
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
-  return {
-    events: TOTAL, seconds, eventsPerSec: Math.round(TOTAL / seconds),
-    p50ms: +latencies[Math.floor(latencies.length * 0.5)].toFixed(2),
-    p99ms: +latencies[Math.floor(latencies.length * 0.99)].toFixed(2), errors,
-  };
+  const client = spawn(process.execPath, [new URL('./load-client.ts', import.meta.url).pathname, String(port), c.ca, c.clientCert, c.clientKey, String(TOTAL), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: client.stdout! }), 'line')) as [string];
+  return JSON.parse(line) as Result;
+}
+
+/** s3rver in its own process too: in production S3 is another machine, not our CPU. */
+async function startS3Child(dir: string): Promise<{ endpoint: string; close(): void }> {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', `
+    import { startEmbeddedS3 } from ${JSON.stringify(new URL('../src/cli/embedded-s3.ts', import.meta.url).pathname)};
+    const s3 = await startEmbeddedS3({ dir: ${JSON.stringify(dir)}, bucket: 'bench' });
+    console.log(s3.endpoint);
+  `], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [endpoint] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { endpoint, close: () => child.kill() };
 }
 
 const certs = await makeCerts();
@@ -68,17 +47,16 @@ const bare = createServer({ key, cert: readFileSync(certs.serverCert), ca: readF
 });
 await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
 const barePort = (bare.address() as { port: number }).port;
-await load(barePort, certs); // warm-up
 const bareResult = await load(barePort, certs);
 bare.close();
 
 const dir = mkdtempSync(join(tmpdir(), 'ar-bench-'));
-const s3 = await startEmbeddedS3({ dir: join(dir, 's3'), bucket: 'bench' });
+const s3 = await startS3Child(join(dir, 's3'));
 const seed = readFileSync(new URL('../../shared/fixtures/fluent.conf', import.meta.url), 'utf8')
   .replace('port 8888', 'port 0\n    bind 127.0.0.1')
   .replace('"/keys/ca.crt"', `"${certs.ca}"`).replace('"/keys/server.crt"', `"${certs.serverCert}"`)
   .replace('"/keys/server.key"', `"${certs.serverKey}"`).replace('"AUTOGENERATED"', `"${certs.passphrase}"`)
-  .replace('REPLACE_aws_access_key', s3.accessKeyId).replace('REPLACE_aws_secret_access_key', s3.secretAccessKey)
+  .replace('REPLACE_aws_access_key', 'S3RVER').replace('REPLACE_aws_secret_access_key', 'S3RVER')
   .replace('REPLACE_s3_bucket', 'bench').replace('s3_region us-west-2', `s3_region us-west-2\n  s3_endpoint ${s3.endpoint}\n  force_path_style true`)
   .replace('/var/log/fluent/buffer/s3-events', join(dir, 'buffer'));
 const silent = pino({ level: 'error' });
@@ -86,7 +64,6 @@ const silent = pino({ level: 'error' });
 async function measure(name: string, conf: string): Promise<Result> {
   writeFileSync(join(dir, name), conf);
   const receiver = await startReceiver({ configPath: join(dir, name), processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
-  await load(receiver.port, certs);
   const result = await load(receiver.port, certs);
   await receiver.close();
   return result;
@@ -94,7 +71,7 @@ async function measure(name: string, conf: string): Promise<Result> {
 // Same pipeline with the S3 match swapped for out_null: isolates the buffer's share.
 const nullResult = await measure('null.conf', seed.replace(/<match test\.log>[\s\S]*?<\/match>/, '<match test.log>\n  @type null\n</match>'));
 const arResult = await measure('fluent.conf', seed);
-await s3.close();
+s3.close();
 
 const out = {
   bench: 'receiver', date: new Date().toISOString(), node: process.version, concurrency: CONCURRENCY,

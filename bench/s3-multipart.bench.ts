@@ -53,6 +53,13 @@ try {
   console.log(`chunk ${mb.toFixed(0)} MiB → gzip multipart in ${(ms / 1000).toFixed(1)} s (${(mb / (ms / 1000)).toFixed(1)} MiB/s)`);
   console.log(`rss before ${(before / MiB).toFixed(0)} MiB, peak ${(peak / MiB).toFixed(0)} MiB (limit ${LIMIT / MiB} MiB)`);
   if (peak > LIMIT) process.exitCode = 1;
+  const { mkdirSync, writeFileSync } = await import('node:fs');
+  mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
+  writeFileSync(new URL('./results/s3-multipart.json', import.meta.url), JSON.stringify({
+    bench: 's3-multipart', date: new Date().toISOString(), node: process.version,
+    chunkMiB: Math.round(mb), seconds: +(ms / 1000).toFixed(2), mibPerSec: +(mb / (ms / 1000)).toFixed(1),
+    rssBeforeMiB: Math.round(before / MiB), rssPeakMiB: Math.round(peak / MiB), rssLimitMiB: LIMIT / MiB, withinLimit: peak <= LIMIT,
+  }, null, 2) + '\n');
 } finally {
   child.kill();
   await rm(dir, { recursive: true, force: true });
