@@ -72,7 +72,7 @@ export const params = {
   sse_customer_key_md5: { type: 'string', secret: true, desc: 'MD5 of the SSE-C key.' },
   compute_checksums: { type: 'bool', desc: 'Request/response checksums: unset = SDK default.' },
   multipart_threshold: { type: 'size', default: 16 * MiB, desc: 'auditrelay: chunks this big or bigger stream via multipart upload.' },
-  multipart_part_size: { type: 'size', default: 8 * MiB, desc: 'auditrelay: multipart part size (at least 5m).', minimum: 5 * MiB },
+  multipart_part_size: { type: 'size', default: 5 * MiB, desc: 'auditrelay: multipart part size (at least 5m).', minimum: 5 * MiB },
   multipart_queue_size: { type: 'integer', default: 4, desc: 'auditrelay: parts uploaded in parallel.', minimum: 1 },
 } as const satisfies ParamSchema;
 
