@@ -4,6 +4,9 @@
 // last exported `id` in a page are skipped; a complete past window with nothing new moves the
 // window start on; nothing new at all → pause `timeout` (or stop with exit-on-last-event).
 // Position saved = (window_time, cursor = the start_key of the event's page, id), upstream's keys.
+// Resume: upstream only looks for `id` in the page at `cursor`; we also page forward through the
+// saved window (fetching, not sending) to find it, so a kill between the separate key files
+// (see StateStore.setLegacyPosition for their order) neither skips nor re-sends a page.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { TeleportClient } from './teleport-client.ts';
@@ -81,8 +84,40 @@ export class LegacyWatcher {
     return undefined;
   }
 
+  /**
+   * Moves the cursor to the page of the window that holds the saved `id`, if a page at or after
+   * the saved cursor holds it; otherwise leaves it (the page is then sent from its start).
+   */
+  async #findSavedId(): Promise<void> {
+    if (this.#id === '') return;
+    const ws = this.#windowMs;
+    const we = Math.min(ws + this.#opts.windowSizeMs, Date.now());
+    let key = this.#cursor;
+    for (;;) {
+      if (this.#stop.aborted) return;
+      const res = await this.#client().getUnstructuredEvents({ startMs: ws, endMs: we, types: this.#opts.types, limit: this.#opts.batch, startKey: key });
+      if (res.items.some((e) => e.id === this.#id)) {
+        if (key !== this.#cursor) this.#log.info({ cursor: key }, 'Resuming at the page holding the last exported event');
+        this.#cursor = key;
+        return;
+      }
+      if (res.lastKey === '') return;
+      key = res.lastKey;
+    }
+  }
+
   /** Runs until stopped, or until idle with exit-on-last-event. */
   async run(): Promise<void> {
+    for (;;) {
+      try {
+        await this.#findSavedId();
+        break;
+      } catch (err) {
+        if (this.#stop.aborted) return;
+        this.#log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
+        await sleep(this.#opts.retryMs ?? 5000, undefined, { signal: this.#stop }).catch(() => {});
+      }
+    }
     while (!this.#stop.aborted) {
       let page: Page | undefined;
       try {

@@ -185,8 +185,11 @@ export class OrderedPipeline<T> {
     return this.#items.length - this.#head;
   }
 
-  /** Waits for room in the window, then starts the POST; `onSent` runs once it was answered 200. */
-  async push(item: T, target: Target, body: string, onSent?: (item: T) => void): Promise<void> {
+  /**
+   * Waits for room in the window, then starts the POST; `onSent` runs once it was answered 200,
+   * and the item counts as done (committable) only once the promise it returns has settled.
+   */
+  async push(item: T, target: Target, body: string, onSent?: (item: T) => Promise<void> | undefined): Promise<void> {
     while (this.inFlight >= this.#max) {
       if (this.#error !== undefined) throw this.#error;
       await new Promise<void>((r) => this.#waiters.push(r));
@@ -195,13 +198,13 @@ export class OrderedPipeline<T> {
     const slot = this.#items.length;
     this.#items.push(item);
     this.#done.push(false);
-    this.#forwarder.send(target, body).then(
-      () => {
-        onSent?.(item);
-        this.#complete(slot);
-      },
-      (err: unknown) => this.#fail(err),
-    );
+    this.#forwarder
+      .send(target, body)
+      .then(() => onSent?.(item))
+      .then(
+        () => this.#complete(slot),
+        (err: unknown) => this.#fail(err),
+      );
   }
 
   /** An event that is not sent (skip-event-types, a window moved on): only its position counts. */

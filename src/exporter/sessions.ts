@@ -52,6 +52,7 @@ export class SessionJob {
   readonly #log: Logger;
   readonly #queue: SessionTask[] = [];
   readonly #active = new Set<string>();
+  readonly #registering = new Set<string>();
   readonly #idleWaiters: (() => void)[] = [];
   #stopped = false;
   readonly #stop = new AbortController();
@@ -81,10 +82,19 @@ export class SessionJob {
     this.#scheduleMissing(this.#opts.missingDelayMs ?? MISSING_FIRST_DELAY_MS);
   }
 
-  /** RegisterSession: the index is on disk before this returns (see StateStore.setSessionIndexSync). */
-  register(sid: string, uploadTime: Date | undefined): void {
-    if (this.#active.has(sid) || this.#queue.some((t) => t.sid === sid)) return;
-    this.#state.setSessionIndexSync(sid, 0);
+  /**
+   * RegisterSession: resolves once `session<sid>` (index 0) is on disk (atomic temp + rename);
+   * the audit pipeline commits the upload event's position only after that, so a crash never
+   * leaves the cursor past an upload whose session was not saved.
+   */
+  async register(sid: string, uploadTime: Date | undefined): Promise<void> {
+    if (this.#registering.has(sid) || this.#active.has(sid) || this.#queue.some((t) => t.sid === sid)) return;
+    this.#registering.add(sid);
+    try {
+      await this.#state.setSessionIndex(sid, 0);
+    } finally {
+      this.#registering.delete(sid);
+    }
     this.#enqueue({ sid, index: 0, uploadTime, attempt: 0 });
   }
 
@@ -167,7 +177,7 @@ export class SessionJob {
       for (const [sid, m] of await this.#state.getMissingRecordings()) {
         if (this.#active.has(sid) || this.#queue.some((q) => q.sid === sid)) continue;
         await this.#state.removeMissingRecording(sid);
-        this.#state.setSessionIndexSync(sid, m.index);
+        await this.#state.setSessionIndex(sid, m.index);
         this.#enqueue({ sid, index: m.index, uploadTime: m.uploadTime, attempt: m.attempt });
       }
     } catch (err) {

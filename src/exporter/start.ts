@@ -2,7 +2,6 @@
 // session ingest, forwarding and progress together (teleport-event-handler.md §3–5, app.go).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { ExporterError } from './errors.ts';
 import { checkNotExpired, loadIdentityFile, loadKeyPair } from './identity.ts';
 import { GrpcStatus, isGrpcStatus, TeleportClient } from './teleport-client.ts';
 import { Forwarder, OrderedPipeline, parseTarget } from './forwarder.ts';
@@ -15,6 +14,7 @@ import type { LegacyPosition } from './audit-legacy.ts';
 import { BulkExporter } from './audit-bulk.ts';
 import type { BulkPosition } from './audit-bulk.ts';
 import { Progress } from './progress.ts';
+import { UserLocker } from './locks.ts';
 import type { StartConfig } from './start-config.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
@@ -52,15 +52,6 @@ const DAY_MS = 86_400_000;
 export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<StartResult> {
   const log = opts.log;
   const tuning = opts.tuning ?? {};
-  if (cfg.lockEnabled && !cfg.dryRun) {
-    // §4.5 gives a subset of types.LockV2 read second-hand; UpsertLock lives in the legacy
-    // gogoproto AuthService, which this version does not carry. Refuse rather than ignore.
-    throw new ExporterError(
-      'AR_EXPORTER_NOT_IMPLEMENTED',
-      'lock-enabled is not supported by this version (UpsertLock is not implemented); remove lock-enabled ' +
-        '(or set it to false) and lock users with tctl lock, or run the upstream teleport-event-handler for locking',
-    );
-  }
   const creds = cfg.teleportIdentity !== undefined ? await loadIdentityFile(cfg.teleportIdentity) : loadKeyPair(cfg.teleportCert!, cfg.teleportKey!, cfg.teleportCa!);
   checkNotExpired(creds);
 
@@ -94,6 +85,12 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs },
     log,
   );
+
+  // TryLockUser: only with lock-enabled and not dry-run.
+  const locker =
+    cfg.lockEnabled && !cfg.dryRun
+      ? new UserLocker(getClient, { failedAttempts: cfg.lockFailedAttemptsCount, periodMs: cfg.lockPeriodMs, lockForMs: cfg.lockForMs, retryMs: tuning.rpcRetryMs }, log)
+      : undefined;
 
   let refreshTimer: NodeJS.Timeout | undefined;
   if (cfg.teleportRefreshEnabled && cfg.teleportIdentity !== undefined) {
@@ -151,7 +148,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
       const pipeline = new OrderedPipeline<LegacyPosition>(maxInFlight, forwarder, (p) => {
         saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
       });
-      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, undefined, sessions);
+      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, undefined, sessions, locker);
       auditDispatch = dispatch;
       const watcher = new LegacyWatcher(
         getClient,
@@ -174,7 +171,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
         BulkExporter.commit(live, p);
         saver.schedule(() => writer.sync(live));
       });
-      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, new Set(cfg.types), sessions);
+      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, new Set(cfg.types), sessions, locker);
       auditDispatch = dispatch;
       const exporter = new BulkExporter(getClient, dispatch, live, { startMs: startTime.getTime(), exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: tuning.pollIntervalMs ?? 16_000, retryMs: tuning.rpcRetryMs }, log, stop.signal);
       saver.schedule(() => writer.sync(live));
@@ -183,13 +180,14 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
       saver.schedule(() => writer.sync(live));
     }
     if (cfg.exitOnLastEvent && !stop.signal.aborted) {
-      // Let the recordings registered so far finish (missing ones wait for a later run).
-      await Promise.race([sessions.idle(), new Promise((r) => stop.signal.addEventListener('abort', r, { once: true }))]);
+      // Let the recordings registered so far and the locks asked for finish (missing ones wait for a later run).
+      await Promise.race([Promise.all([sessions.idle(), locker?.idle()]), new Promise((r) => stop.signal.addEventListener('abort', r, { once: true }))]);
     }
   } finally {
     progress.stop();
     clearInterval(refreshTimer);
     sessions.stop();
+    locker?.stop();
     forwarder.stop();
     await saver.idle();
     forwarder.close();

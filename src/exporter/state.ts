@@ -101,11 +101,39 @@ export class StateStore {
     return this.#readSync('id')?.toString('utf8') ?? '';
   }
 
-  /** Saves the legacy path's position; id first, so a crash in between re-sends, never skips (§4.2). */
+  /** What setLegacyPosition last put on disk (read from the files on first use). */
+  #legacy: { window: string; cursor: string; id: string } | undefined;
+
+  /**
+   * Saves the window/page path's position in upstream's three separate keys. Each file is atomic
+   * but the three are not, so the writes are ordered so that every state a kill -9 can leave
+   * between them resumes without a skip and re-sends no more than what was committed since the
+   * previous save (LegacyWatcher resumes by looking for `id` from `cursor` forward):
+   * - same window: `id`, then `cursor` — (W, old cursor, new id): the id is found a page on;
+   * - new window: `cursor` = '', `window_time`, `id`, `cursor` — never a cursor of one window
+   *   paired with another window (that start_key would skip into the new window's results);
+   *   (W0, '', old id) finds the old id; (W1, '', old id) finds nothing and re-sends W1 from its
+   *   start, every event of which was committed since the previous save.
+   */
   async setLegacyPosition(windowTime: Date, cursor: string, id: string): Promise<void> {
-    await this.#write('id', id);
-    await this.#write('cursor', cursor);
-    await this.#write('window_time', rfc3339Seconds(windowTime));
+    const prev = (this.#legacy ??= { window: this.#readSync('window_time')?.toString('utf8').trim() ?? '', cursor: this.getCursor(), id: this.getId() });
+    const window = rfc3339Seconds(windowTime);
+    if (window !== prev.window) {
+      if (prev.cursor !== '') {
+        await this.#write('cursor', '');
+        prev.cursor = '';
+      }
+      await this.#write('window_time', window);
+      prev.window = window;
+    }
+    if (id !== prev.id) {
+      await this.#write('id', id);
+      prev.id = id;
+    }
+    if (cursor !== prev.cursor) {
+      await this.#write('cursor', cursor);
+      prev.cursor = cursor;
+    }
   }
 
   /** `session<sid>` keys with their saved index (empty file = 0). */
@@ -124,13 +152,6 @@ export class StateStore {
     const buf = Buffer.alloc(8);
     buf.writeBigUInt64BE(BigInt(index));
     await this.#write('session' + sid, buf);
-  }
-
-  /** Synchronous: a session registered must be on disk before the audit cursor passes its upload event. */
-  setSessionIndexSync(sid: string, index: number): void {
-    const buf = Buffer.alloc(8);
-    buf.writeBigUInt64BE(BigInt(index));
-    this.#writeSync('session' + sid, buf);
   }
 
   async removeSession(sid: string): Promise<void> {

@@ -8,6 +8,7 @@ import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import {
   auditLogServiceDefinition,
+  authServiceDefinition,
   ExportUnstructuredEventsRequestSchema,
   GetEventExportChunksRequestSchema,
   GetUnstructuredEventsRequestSchema,
@@ -22,6 +23,7 @@ import type {
   ExportUnstructuredEventsRequest,
   GetEventExportChunksRequest,
   GetUnstructuredEventsRequest,
+  LockV2,
   StreamUnstructuredSessionEventsRequest,
 } from './grpc-service.ts';
 import { checkNotExpired, loadIdentityFile } from './identity.ts';
@@ -39,9 +41,12 @@ interface AuditLogStub extends Client {
   StreamUnstructuredSessionEvents(req: StreamUnstructuredSessionEventsRequest, md: Metadata): ClientReadableStream<EventUnstructured>;
   ExportUnstructuredEvents(req: ExportUnstructuredEventsRequest, md: Metadata): ClientReadableStream<ExportEventUnstructured>;
   GetEventExportChunks(req: GetEventExportChunksRequest, md: Metadata): ClientReadableStream<EventExportChunk>;
+  UpsertLock(req: LockV2, md: Metadata, cb: (err: ServiceError | null) => void): void;
 }
 
-const StubConstructor = makeGenericClientConstructor(auditLogServiceDefinition, 'AuditLogService') as unknown as new (
+// One channel for both services: every method carries its full path, so the auth server sees
+// /teleport.auditlog.v1.AuditLogService/* and /proto.AuthService/UpsertLock as upstream's client sends them.
+const StubConstructor = makeGenericClientConstructor({ ...auditLogServiceDefinition, ...authServiceDefinition }, 'AuditLogService') as unknown as new (
   address: string,
   creds: ReturnType<typeof credentials.createSsl>,
   options: Record<string, unknown>,
@@ -138,6 +143,13 @@ export class TeleportClient {
   exportEvents(dateMs: number, chunk: string, cursor: string): ClientReadableStream<ExportEventUnstructured> {
     const req = create(ExportUnstructuredEventsRequestSchema, { date: timestampFromMs(dateMs), chunk, cursor });
     return this.#stub.ExportUnstructuredEvents(req, this.#metadata);
+  }
+
+  /** api/client UpsertLock: the Empty reply is discarded. */
+  upsertLock(lock: LockV2): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.#stub.UpsertLock(lock, this.#metadata, (err) => (err ? reject(err) : resolve()));
+    });
   }
 
   close(): void {

@@ -71,12 +71,6 @@ test('start: a changed --start-time is refused with upstream message; --dry-run 
   });
 });
 
-test('start: lock-enabled is refused, not ignored', async (t) => {
-  const w = await makeWorld({ bulk: false, count: 5, days: 1 });
-  t.after(() => w.close());
-  await assert.rejects(runStart(config(w, { 'lock-enabled': 'true' }), { log: quietLog(), tuning: FAST }), { code: 'AR_EXPORTER_NOT_IMPLEMENTED', message: /lock-enabled/ });
-});
-
 test('start: resumes from a state dir in upstream format (window_time, cursor, id, session<sid> big-endian)', async (t) => {
   const w = await makeWorld({ bulk: false, count: 100, days: 1, perSession: 12, sessions: 1 });
   t.after(() => w.close());

@@ -53,10 +53,11 @@ for (const bulk of [false, true]) {
     for (const b of got) counts.set(b, (counts.get(b) ?? 0) + 1);
     for (const e of w.fake.events) assert.ok(counts.has(eventBody(e.json)), `event ${e.id} missing`);
     const duplicates = got.length - counts.size;
-    // Per kill: ≤ 4 POSTs in flight, plus what was answered during the position write under way;
-    // on the window/page path a kill between the `id` and `cursor` files re-sends up to one
-    // page (batch 50), as upstream's separate diskv keys would.
-    assert.ok(duplicates <= kills * (bulk ? 24 : 54), `${duplicates} duplicates after ${kills} kills`);
+    // Per kill: ≤ 4 POSTs in flight, plus what was answered during the position write under way
+    // (both paths: the window/page path's key files are written in a crash-safe order and the
+    // resume looks for `id` from `cursor` on, so a kill between them never re-sends a page).
+    t.diagnostic(`${duplicates} duplicates after ${kills} kills`);
+    assert.ok(duplicates <= kills * 24, `${duplicates} duplicates after ${kills} kills`);
     // Recordings: every non-print event at least once.
     for (const [sid, evs] of w.fake.sessions) {
       const bodies = new Set(received(w).filter((r) => r.tag === `session.${sid}.log`).map((r) => JSON.stringify(r.body)));

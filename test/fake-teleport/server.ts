@@ -2,7 +2,8 @@
 // mTLS on loopback with a server cert for `teleport.cluster.local`, the AuditLogService on the
 // same generated protos as the exporter: GetUnstructuredEvents with `last_key` paging, the bulk
 // export pair (or UNIMPLEMENTED), session streams, NOT_FOUND for recordings not uploaded yet,
-// and UNAVAILABLE now and then.
+// and UNAVAILABLE now and then; plus /proto.AuthService/UpsertLock, recording each LockV2 as it
+// decoded it from the wire.
 import { createHash } from 'node:crypto';
 import { Server, ServerCredentials, status } from '@grpc/grpc-js';
 import type { ServerUnaryCall, ServerWritableStream, sendUnaryData, UntypedServiceImplementation } from '@grpc/grpc-js';
@@ -11,6 +12,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampFromMs, timestampMs } from '@bufbuild/protobuf/wkt';
 import {
   auditLogServiceDefinition,
+  authServiceDefinition,
   EventExportChunkSchema,
   EventsUnstructuredSchema,
   EventUnstructuredSchema,
@@ -21,6 +23,7 @@ import type {
   ExportUnstructuredEventsRequest,
   GetEventExportChunksRequest,
   GetUnstructuredEventsRequest,
+  LockV2,
   StreamUnstructuredSessionEventsRequest,
 } from '../../src/exporter/grpc-service.ts';
 
@@ -60,6 +63,10 @@ export class FakeTeleport {
   readonly calls: string[] = [];
   /** SHA-256 of the client cert of each call. */
   readonly clientCerts: string[] = [];
+  /** Every LockV2 UpsertLock received (also the refused ones), decoded by the shared definition. */
+  readonly locks: LockV2[] = [];
+  /** The next this-many UpsertLock calls fail with UNAVAILABLE. */
+  lockFailures = 0;
   readonly #opts: FakeTeleportOptions;
   readonly #server = new Server();
   #rpc = 0;
@@ -104,6 +111,18 @@ export class FakeTeleport {
       },
     };
     this.#server.addService(auditLogServiceDefinition, impl);
+    this.#server.addService(authServiceDefinition, {
+      UpsertLock: (call: ServerUnaryCall<LockV2, unknown>, cb: sendUnaryData<unknown>) => {
+        const err = this.#enter('UpsertLock', call);
+        this.locks.push(call.request);
+        if (err) return cb(err);
+        if (this.lockFailures > 0) {
+          this.lockFailures--;
+          return cb(Object.assign(new Error('fake: lock backend down'), { code: status.UNAVAILABLE }));
+        }
+        cb(null, {});
+      },
+    } satisfies UntypedServiceImplementation);
   }
 
   #enter(name: string, call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): object | undefined {
