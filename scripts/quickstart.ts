@@ -58,7 +58,8 @@ Send a Teleport-like audit event:
   curl --cacert ${rel(join(keys, 'ca.crt'))} --cert ${rel(join(keys, 'client.crt'))} --key ${rel(join(keys, 'client.key'))} \\
        -H 'Content-Type: application/json' -d '${event}' https://localhost:${receiver.port}/test.log
 
-The object appears about 10 s later (timekey 10) as
+The object appears within seconds (timekey 10: a past window is uploaded at once, the current one
+when its 10 s end) as
   ${rel(s3.bucketDir)}/teleport/logs<YYYYmmddHHMMSS>_0.gz._S3rver_object   (gzip; zcat it)
 Session events (POST /session.<sid>.log) are printed here. Ctrl-C stops.
 
