@@ -4,21 +4,12 @@
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { parseConfigFile } from './config/parser.ts';
-import { configureParams } from './config/params.ts';
-import type { ConfigElement } from './config/element.ts';
-import type { ParamSchema } from './config/param-schema.ts';
-import { unusedWarnings } from './config/unused.ts';
-import { RootAgent, type PluginRegistry } from './router/root-agent.ts';
-import { HttpInput } from './input/http.ts';
-import { RecordTransformerFilter } from './filter/record-transformer.ts';
-import { StdoutOutput } from './output/stdout.ts';
-import { NullOutput } from './output/null.ts';
-import { RelabelOutput } from './output/relabel.ts';
-import { FileOutput } from './output/file.ts';
-import { S3Output } from './output/s3.ts';
-import { BufferedOutput } from './buffer/buffered-output.ts';
-import type { ChunkSink } from './buffer/chunk-api.ts';
+import { parseConfigFile, configureParams, unusedWarnings, type ConfigElement, type ParamSchema } from './config/index.ts';
+import { RootAgent, type PluginRegistry } from './router/index.ts';
+import { HttpInput } from './input/index.ts';
+import { RecordTransformerFilter } from './filter/index.ts';
+import { StdoutOutput, NullOutput, RelabelOutput, FileOutput, S3Output } from './output/index.ts';
+import { BufferedOutput, type ChunkSink } from './buffer/index.ts';
 import type { PluginContext } from './plugin-api.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
 
