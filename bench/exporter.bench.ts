@@ -40,7 +40,7 @@ const wanSeq = await measure('1', wanEvents, RTT_MS / 2);
 const wanPipe = await measure('0', wanEvents, RTT_MS / 2);
 const result = {
   events,
-  pool: 'default (max-connections = 2 × concurrency = 10)',
+  pool: 'pipelined: one HTTP/1.1 connection, up to max-connections (default 2 × concurrency = 10) in flight; sequential: --fluentd-max-in-flight 1',
   loopback: { sequentialEventsPerSec: Math.round(loopSeq), pipelinedEventsPerSec: Math.round(loopPipe), ratio: Number((loopPipe / loopSeq).toFixed(2)) },
   [`rtt${RTT_MS}ms`]: { events: wanEvents, sequentialEventsPerSec: Math.round(wanSeq), pipelinedEventsPerSec: Math.round(wanPipe), ratio: Number((wanPipe / wanSeq).toFixed(2)) },
   node: process.version,

@@ -6,7 +6,7 @@ import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
 import type { EventUnstructured } from './grpc-service.ts';
 import { eventBody } from './event-json.ts';
-import type { OrderedPipeline, Target } from './forwarder.ts';
+import type { AuditPipeline, Target } from './forwarder.ts';
 import type { SessionJob } from './sessions.ts';
 import type { FailedLogin, UserLocker } from './locks.ts';
 
@@ -18,7 +18,7 @@ export interface AuditProgress {
 }
 
 export class AuditDispatch<T> {
-  readonly #pipeline: OrderedPipeline<T>;
+  readonly #pipeline: AuditPipeline<T>;
   readonly #target: Target;
   readonly #skip: ReadonlySet<string>;
   readonly #types: ReadonlySet<string> | undefined;
@@ -33,7 +33,7 @@ export class AuditDispatch<T> {
    * `types` set only where the server does not filter (bulk path, cf. upstream fix #61787);
    * `locker` only with lock-enabled and not dry-run (TryLockUser).
    */
-  constructor(pipeline: OrderedPipeline<T>, target: Target, skip: ReadonlySet<string>, types: ReadonlySet<string> | undefined, sessions: SessionJob, locker?: UserLocker) {
+  constructor(pipeline: AuditPipeline<T>, target: Target, skip: ReadonlySet<string>, types: ReadonlySet<string> | undefined, sessions: SessionJob, locker?: UserLocker) {
     this.#pipeline = pipeline;
     this.#target = target;
     this.#skip = skip;

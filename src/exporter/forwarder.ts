@@ -25,7 +25,7 @@ export interface ForwarderOptions {
 }
 
 const REQUEST_TIMEOUT_MS = 30_000;
-const SEND_TRIES = 6; // the attempt + sendBackoffNumTries (5)
+export const SEND_TRIES = 6; // the attempt + sendBackoffNumTries (5)
 const RETRY_AFTER_CAP_MS = 60_000;
 
 /** A POST target parsed once (per URL, not per event). */
@@ -41,6 +41,11 @@ export function parseTarget(url: string): Target {
   const u = new URL(url);
   const secure = u.protocol === 'https:';
   return { url, secure, host: u.hostname.replace(/^\[|\]$/g, ''), port: Number(u.port || (secure ? 443 : 80)), path: u.pathname + u.search };
+}
+
+/** backoff.Decorr: sleep = min(cap, base + rand*(3*sleep - base)). */
+export function decorrelatedJitter(sleepMs: number, base: number, cap: number): number {
+  return Math.min(cap, base + Math.random() * (sleepMs * 3 - base));
 }
 
 export class SendStopped extends Error {
@@ -127,8 +132,7 @@ export class Forwarder {
           this.#log.error({ url: t.url, status: a.status, error: a.error?.message }, 'Failed to send event to fluentd');
           break;
         }
-        // backoff.Decorr: sleep = min(cap, base + rand*(3*sleep - base)).
-        sleepMs = Math.min(cap, base + Math.random() * (sleepMs * 3 - base));
+        sleepMs = decorrelatedJitter(sleepMs, base, cap);
         const wait = a.status === 503 && a.retryAfterMs !== undefined ? a.retryAfterMs : sleepMs;
         this.#log.debug({ url: t.url, status: a.status, error: a.error?.message, waitMs: Math.round(wait) }, 'Failed to send event to fluentd (HTTP %s), retrying', a.status);
         await this.#wait(wait);
@@ -158,13 +162,23 @@ export class Forwarder {
   }
 }
 
+/** What the audit paths (audit-dispatch.ts) push their events into. */
+export interface AuditPipeline<T> {
+  readonly inFlight: number;
+  push(item: T, target: Target, body: string, onSent?: (item: T) => Promise<void> | undefined): Promise<void>;
+  pushDone(item: T): Promise<void>;
+  drain(): Promise<void>;
+}
+
 /**
- * Audit events in order with up to `maxInFlight` POSTs outstanding (upstream sends one at a
- * time; `--fluentd-max-in-flight 1` restores that). `onCommit` gets the last item below which
+ * Audit events in order with up to `maxInFlight` POSTs outstanding through the pool. start uses
+ * it for `--fluentd-max-in-flight 1` (upstream's one at a time) and dry-run; more in flight go
+ * through PipelinedPipeline (one pipelined connection), since pool sockets let adjacent POSTs
+ * overtake each other. `onCommit` gets the last item below which
  * every item was answered 200, so a saved position never passes an unanswered event and a
  * crash re-sends at most the in-flight window.
  */
-export class OrderedPipeline<T> {
+export class OrderedPipeline<T> implements AuditPipeline<T> {
   readonly #max: number;
   readonly #forwarder: Forwarder;
   readonly #onCommit: (item: T) => void;

@@ -25,8 +25,9 @@ export const START_FLAGS = {
   'fluentd-key': { type: 'file', env: 'FDWRD_FLUENTD_KEY' },
   'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA' },
   'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0' },
-  // Ours, not upstream's: audit POSTs in flight at once; 0 = max-connections, 1 = upstream's
-  // strictly sequential sending.
+  // Ours, not upstream's: audit POSTs in flight at once, pipelined in order on one HTTP/1.1
+  // connection (pipelined-pipeline.ts); 0 = max-connections, 1 = upstream's strictly sequential
+  // sending through the pool.
   'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0' },
   'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025' },
   'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY' },

@@ -4,7 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { checkNotExpired, loadIdentityFile, loadKeyPair } from './identity.ts';
 import { GrpcStatus, isGrpcStatus, TeleportClient } from './teleport-client.ts';
+import { readFileSync } from 'node:fs';
 import { Forwarder, OrderedPipeline, parseTarget } from './forwarder.ts';
+import type { AuditPipeline } from './forwarder.ts';
+import { PipelinedPipeline } from './pipelined-pipeline.ts';
 import { LatestWins, StateStore } from './state.ts';
 import { CursorV2Writer, dateKey, loadCursorV2 } from './cursor-v2.ts';
 import { SessionJob } from './sessions.ts';
@@ -106,6 +109,29 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
 
   const maxInFlight = cfg.fluentdMaxInFlight > 0 ? cfg.fluentdMaxInFlight : cfg.fluentdMaxConnections;
   const auditTarget = parseTarget(cfg.fluentdUrl);
+  // More than one in flight: ONE connection with HTTP/1.1 pipelining, so the receiver gets the
+  // events in order (pool sockets would let adjacent POSTs overtake each other). One at a time
+  // (and dry-run): upstream's path through the pool, unchanged.
+  const pipelined = maxInFlight > 1 && !cfg.dryRun;
+  const tls = pipelined
+    ? {
+        ca: cfg.fluentdCa !== undefined ? readFileSync(cfg.fluentdCa) : undefined,
+        cert: cfg.fluentdCert !== undefined ? readFileSync(cfg.fluentdCert) : undefined,
+        key: cfg.fluentdKey !== undefined ? readFileSync(cfg.fluentdKey) : undefined,
+      }
+    : undefined;
+  let pipelinedStream: PipelinedPipeline<unknown> | undefined;
+  function auditPipeline<T>(onCommit: (item: T) => void): AuditPipeline<T> {
+    if (!pipelined) return new OrderedPipeline<T>(maxInFlight, forwarder, onCommit);
+    const p = new PipelinedPipeline<T>(
+      { target: auditTarget, tls, maxInFlight, backoffBaseMs: tuning.backoffBaseMs, backoffMaxMs: tuning.backoffMaxMs, roundPauseMs: tuning.roundPauseMs },
+      log,
+      onCommit,
+    );
+    pipelinedStream = p as PipelinedPipeline<unknown>;
+    return p;
+  }
+  const auditSent = () => forwarder.sent - sessions.eventsSent + (pipelinedStream?.sent ?? 0);
   const skip = new Set(cfg.skipEventTypes);
   const saveError = (err: unknown) => log.warn({ error: (err as Error).message }, 'Failed to save cursor values, will retry');
   const saver = new LatestWins(saveError);
@@ -116,7 +142,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     {
       startMs: startTime.getTime(),
       positionMs: () => auditDispatch?.progress.positionMs || progressPosition,
-      eventsSent: () => forwarder.sent,
+      eventsSent: () => forwarder.sent + (pipelinedStream?.sent ?? 0),
       sessionsInFlight: () => sessions.inFlight,
     },
     log,
@@ -145,7 +171,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     log.info({ path }, path === 'bulk' ? 'Using the bulk event export API' : 'Bulk event export API not available, using the legacy search API');
 
     if (path === 'legacy') {
-      const pipeline = new OrderedPipeline<LegacyPosition>(maxInFlight, forwarder, (p) => {
+      const pipeline = auditPipeline<LegacyPosition>((p) => {
         saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
       });
       const dispatch = new AuditDispatch(pipeline, auditTarget, skip, undefined, sessions, locker);
@@ -167,7 +193,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
       if (loaded.size === 0 && legacyWindow !== undefined) loaded.set(dateKey(legacyWindow.getTime()), { completed: new Set(), partial: new Map() });
       const writer = new CursorV2Writer(state.cursorV2Dir, loaded);
       const live = loaded;
-      const pipeline = new OrderedPipeline<BulkPosition>(maxInFlight, forwarder, (p) => {
+      const pipeline = auditPipeline<BulkPosition>((p) => {
         BulkExporter.commit(live, p);
         saver.schedule(() => writer.sync(live));
       });
@@ -189,8 +215,10 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     sessions.stop();
     locker?.stop();
     forwarder.stop();
+    pipelinedStream?.stop();
     await saver.idle();
     forwarder.close();
+    pipelinedStream?.close();
     client.close();
     opts.signal?.removeEventListener('abort', onOuterAbort);
     void progressPosition;
@@ -207,5 +235,5 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
   }
 
   progressPosition = 0;
-  return { path: path ?? 'legacy', auditEvents: forwarder.sent - sessions.eventsSent, sessionEvents: sessions.eventsSent, stateDir: state.dir };
+  return { path: path ?? 'legacy', auditEvents: auditSent(), sessionEvents: sessions.eventsSent, stateDir: state.dir };
 }

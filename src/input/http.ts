@@ -54,6 +54,8 @@ export class HttpInput implements Input {
   readonly #parser: Parser | undefined;
   readonly #cors: CorsPolicy | undefined;
   readonly #app: FastifyInstance;
+  /** Per connection: settles once the latest request's emit was called. */
+  readonly #emitTurns = new WeakMap<object, Promise<void>>();
   #port = 0;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
@@ -155,7 +157,29 @@ export class HttpInput implements Input {
     });
   }
 
+  /**
+   * Requests pipelined on one connection reach the buffer in the order they
+   * were sent (Fluentd handles a connection's requests one by one): each waits
+   * for its predecessor's emit to have been *called* — not for it to be durable —
+   * so group commit still batches them. An async step (e.g. gunzip) can no
+   * longer let a later request overtake an earlier one.
+   */
   async #handle(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined): Promise<void> {
+    const socket = req.socket;
+    const previous = this.#emitTurns.get(socket);
+    let release!: () => void;
+    const turn = new Promise<void>((resolve) => (release = resolve));
+    this.#emitTurns.set(socket, turn);
+    try {
+      await this.#process(req, res, bodyStream, previous, release);
+    } finally {
+      release();
+      if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
+    }
+  }
+
+  async #process(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined,
+    previous: Promise<void> | undefined, release: () => void): Promise<void> {
     const method = req.method;
     if (method === 'GET') return sendResponse(res, 200, REASONS[200], NO_HEADERS, '', false);
     const origin = req.headers.origin;
@@ -184,7 +208,10 @@ export class HttpInput implements Input {
       return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
     }
     try {
-      if (events.length > 0) await this.#emit(tag, events);
+      if (previous) await previous;
+      const durable = events.length > 0 ? this.#emit(tag, events) : undefined;
+      release();
+      await durable;
     } catch (err) {
       return this.#emitFailed(res, err as Error, cors, keepAlive);
     }

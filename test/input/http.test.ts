@@ -184,6 +184,21 @@ test('two requests on one keep-alive connection both answer 200', async () => {
   assert.equal(res.raw, A_200 + A_200);
 });
 
+test('pipelined requests on one connection reach the output in the order sent, even when the first is gzip', async () => {
+  const n = r.log.rawLines().length;
+  // 300 kB of JSON that gzips to a few hundred bytes: its gunzip runs on the thread pool
+  // while the plain request behind it is already parsed.
+  const big = gzipSync(`{"seq":1,"pad":"${'x'.repeat(300_000)}","time":"2024-01-01T00:00:00Z"}`);
+  const res = await rawRequest(r.port, certs, Buffer.concat([
+    post('/session.order', big, { 'Content-Encoding': 'gzip' }),
+    post('/session.order', '{"seq":2,"time":"2024-01-01T00:00:00Z"}'),
+    post('/session.order', '{"seq":3,"time":"2024-01-01T00:00:00Z"}'),
+  ]), { responses: 3 });
+  assert.equal(res.raw, A_200 + A_200 + A_200);
+  const lines = await stdoutLinesAfter(n, 3);
+  assert.deepEqual(lines.map((l) => /"seq":(\d)/.exec(l)?.[1]), ['1', '2', '3']);
+});
+
 test('the startup warns about the session.* trap', () => {
   const warn = r.log.entries().find((e) => typeof e.msg === 'string' && e.msg.includes('never matches teleport-event-handler session events'));
   assert.ok(warn, 'session.* trap warning logged');
