@@ -43,7 +43,7 @@ Commands:
 
   start
     Start log ingestion: every upstream start flag (see the README), plus
-      --fluentd-max-in-flight=0 Audit POSTs in flight at once ($FDFWD_FLUENTD_MAX_IN_FLIGHT;
+      --fluentd-max-in-flight=0 Audit POSTs in flight at once, pipelined on one connection ($FDFWD_FLUENTD_MAX_IN_FLIGHT;
                                 0 = --fluentd-max-connections, 1 = upstream's sequential sending)
 `;
 
