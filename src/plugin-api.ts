@@ -39,6 +39,12 @@ export interface Output {
 
 export interface Formatter {
   format(tag: string, time: EventTime, record: JsonRecord): string;
+  /**
+   * True when every formatted record ends with `\n` and holds no other `\n`
+   * (JSON lines): the file buffer can then recover committed records from the
+   * data file alone and skip a metadata rewrite per append batch.
+   */
+  readonly newlineRecords?: boolean;
 }
 
 export interface Parser {

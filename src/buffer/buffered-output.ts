@@ -104,6 +104,7 @@ export class BufferedOutput implements Output {
       ? new FileBuffer({
           path: cfg.path!, pathSuffix: cfg.path_suffix, dirMode: cfg.dirMode, fileMode: cfg.fileMode,
           fsync: cfg.fsync, compressed: cfg.compress === 'gzip', backup,
+          lineRecords: cfg.compress !== 'gzip' && sink.formatter.newlineRecords === true,
         }, ctx.log)
       : new MemoryBuffer(cfg.compress === 'gzip');
     this.#state = new BufferState(cfg, storage, ctx.log);

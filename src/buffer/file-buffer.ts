@@ -144,6 +144,22 @@ export class FileBuffer implements ChunkStorage {
       };
       return FileChunk.restored(path, 'queued', partial, metadataKeyOf(partial.metadata), size, this.#opts);
     }
+    if (meta.lineRecords) {
+      // The data file is the record of what was committed (file-chunk.ts header):
+      // keep every complete line, cut a torn last one.
+      const lines = await scanLines(path);
+      if (lines.bytes === 0) {
+        await unlink(path).catch(() => {});
+        await unlink(metaPath).catch(() => {});
+        return undefined;
+      }
+      if (size > lines.bytes) {
+        this.#log.warn({ path, committed: lines.bytes, size }, 'cutting uncommitted tail of buffer chunk');
+        await truncate(path, lines.bytes);
+      }
+      const exact: ChunkMeta = { ...meta, records: lines.records, committedBytes: lines.bytes };
+      return FileChunk.restored(path, state, exact, metadataKeyOf(meta.metadata), lines.bytes, this.#opts);
+    }
     const committed = meta.committedBytes ?? size; // a real Fluentd's chunk: trust the file
     if (meta.committedBytes === 0 && meta.records === 0) {
       // Created, nothing ever committed (nothing acknowledged): drop quietly.
@@ -226,3 +242,27 @@ function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
+/** Bytes up to and including the last `\n`, and the number of `\n`, of a data file. */
+async function scanLines(path: string): Promise<{ bytes: number; records: number }> {
+  const fh = await open(path, 'r');
+  try {
+    const buf = Buffer.allocUnsafe(1 << 20);
+    let offset = 0;
+    let bytes = 0;
+    let records = 0;
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, offset);
+      if (bytesRead === 0) break;
+      let at = buf.indexOf(10);
+      while (at >= 0 && at < bytesRead) {
+        records++;
+        bytes = offset + at + 1;
+        at = buf.indexOf(10, at + 1);
+      }
+      offset += bytesRead;
+    }
+    return { bytes, records };
+  } finally {
+    await fh.close();
+  }
+}

@@ -23,6 +23,8 @@ export interface ChunkMeta {
   /** Committed data length; undefined for a chunk written by Fluentd itself. */
   readonly committedBytes: number | undefined;
   readonly attributes: Readonly<Record<string, string>>;
+  /** Newline-terminated records: the data file itself tells what was committed (file-chunk.ts). */
+  readonly lineRecords?: boolean;
 }
 
 export class MetaDecodeError extends Error {
@@ -39,7 +41,9 @@ export function encodeMeta(meta: ChunkMeta): Buffer {
     s: meta.records,
     c: meta.createdAt,
     m: meta.modifiedAt,
-    [EXTRA_KEY]: { len: meta.committedBytes ?? 0, attrs: meta.attributes },
+    [EXTRA_KEY]: meta.lineRecords
+      ? { len: meta.committedBytes ?? 0, attrs: meta.attributes, lines: true }
+      : { len: meta.committedBytes ?? 0, attrs: meta.attributes },
   };
   const body = encode(map);
   const out = Buffer.allocUnsafe(6 + body.byteLength);
@@ -76,7 +80,7 @@ export function decodeMeta(bin: Buffer): ChunkMeta {
     for (const [k, v] of Object.entries(d.variables as Record<string, unknown>)) vars[k] = v === null || v === undefined ? '' : String(v);
     metadata.variables = vars;
   }
-  const extra = d[EXTRA_KEY] as { len?: unknown; attrs?: unknown } | undefined;
+  const extra = d[EXTRA_KEY] as { len?: unknown; attrs?: unknown; lines?: unknown } | undefined;
   const attributes: Record<string, string> = {};
   if (extra?.attrs && typeof extra.attrs === 'object') {
     for (const [k, v] of Object.entries(extra.attrs as Record<string, unknown>)) if (typeof v === 'string') attributes[k] = v;
@@ -89,6 +93,7 @@ export function decodeMeta(bin: Buffer): ChunkMeta {
     modifiedAt: m,
     committedBytes: extra && extra.len !== undefined ? toInt(extra.len) : undefined,
     attributes,
+    lineRecords: extra?.lines === true,
   };
 }
 

@@ -19,10 +19,13 @@ export const params = {
 export class JsonFormatter implements Formatter {
   static readonly type = 'json';
   readonly #newline: string;
+  /** Oj output never contains a raw newline (escaped as \n), so each record is one line. */
+  readonly newlineRecords: boolean;
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
     this.#newline = p.add_newline ? newlineOf(p.newline) : '';
+    this.newlineRecords = p.add_newline;
   }
 
   format(_tag: string, _time: EventTime, record: JsonRecord): string {

@@ -1,10 +1,15 @@
 // Child for the kill -9 test: appends forever to a file buffer and prints each
 // record's uid once its emit resolved (= acknowledged).
 import { BufferedOutput } from '../../src/buffer/buffered-output.ts';
-import { section, context, ev, RecordingSink } from './helpers.ts';
+import { section, context, ev, RecordingSink, jsonLines } from './helpers.ts';
+import type { Formatter } from '../../src/plugin-api.ts';
 
 const dir = process.argv[2];
-const out = new BufferedOutput(section('buffer', 'time', { path: dir, timekey: 60, timekey_use_utc: true, chunk_limit_size: 2000 }), new RecordingSink(1_000_000), context(), {
+const sink = new RecordingSink(1_000_000);
+// `lines`: a formatter that declares newline-terminated records (like formatter_json),
+// so the buffer skips the per-batch meta rewrite and recovers from the data file.
+if (process.argv[3] === 'lines') (sink as { formatter: Formatter }).formatter = { format: jsonLines.format, newlineRecords: true };
+const out = new BufferedOutput(section('buffer', 'time', { path: dir, timekey: 60, timekey_use_utc: true, chunk_limit_size: 2000 }), sink, context(), {
   chunkKeys: ['time'], bufferType: 'file',
 });
 await out.start();
