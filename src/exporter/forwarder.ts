@@ -11,6 +11,7 @@ import type { IncomingMessage } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
+import { PipelineGate } from './pipeline-gate.ts';
 
 export interface ForwarderOptions {
   readonly ca?: string;
@@ -185,9 +186,7 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
   readonly #items: T[] = [];
   readonly #done: boolean[] = [];
   #head = 0;
-  #waiters: (() => void)[] = [];
-  #drainWaiters: (() => void)[] = [];
-  #error: unknown;
+  readonly #gate = new PipelineGate(() => this.inFlight);
 
   constructor(maxInFlight: number, forwarder: Forwarder, onCommit: (item: T) => void) {
     this.#max = Math.max(1, maxInFlight);
@@ -204,11 +203,7 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
    * and the item counts as done (committable) only once the promise it returns has settled.
    */
   async push(item: T, target: Target, body: string, onSent?: (item: T) => Promise<void> | undefined): Promise<void> {
-    while (this.inFlight >= this.#max) {
-      if (this.#error !== undefined) throw this.#error;
-      await new Promise<void>((r) => this.#waiters.push(r));
-    }
-    if (this.#error !== undefined) throw this.#error;
+    await this.#gate.room(this.#max);
     const slot = this.#items.length;
     this.#items.push(item);
     this.#done.push(false);
@@ -217,13 +212,13 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
       .then(() => onSent?.(item))
       .then(
         () => this.#complete(slot),
-        (err: unknown) => this.#fail(err),
+        (err: unknown) => this.#gate.fail(err),
       );
   }
 
   /** An event that is not sent (skip-event-types, a window moved on): only its position counts. */
   async pushDone(item: T): Promise<void> {
-    if (this.#error !== undefined) throw this.#error;
+    this.#gate.check();
     if (this.inFlight === 0) {
       this.#onCommit(item);
       return;
@@ -245,29 +240,12 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
         this.#head = 0;
       }
       this.#onCommit(item);
-      this.#wake();
-    }
-  }
-
-  #fail(err: unknown): void {
-    this.#error ??= err;
-    this.#wake();
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const r of w) r();
-    if (this.inFlight === 0 || this.#error !== undefined) {
-      const d = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const r of d) r();
+      this.#gate.wake();
     }
   }
 
   /** Resolves when every pushed item was answered (or rejects with the first stop). */
   async drain(): Promise<void> {
-    while (this.inFlight > 0 && this.#error === undefined) await new Promise<void>((r) => this.#drainWaiters.push(r));
-    if (this.#error !== undefined) throw this.#error;
+    await this.#gate.drain();
   }
 }

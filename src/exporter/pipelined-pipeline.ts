@@ -17,6 +17,7 @@ import { decorrelatedJitter, SEND_TRIES, SendStopped } from './forwarder.ts';
 import type { AuditPipeline, Target } from './forwarder.ts';
 import { PipelinedConnection } from './pipelined-client.ts';
 import type { ConnectionEvents, TlsMaterial } from './pipelined-client.ts';
+import { PipelineGate } from './pipeline-gate.ts';
 
 export interface PipelinedPipelineOptions {
   readonly target: Target;
@@ -55,15 +56,13 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
   #sleepMs: number;
   #stopped = false;
   readonly #stop = new AbortController();
-  #error: unknown;
-  #waiters: (() => void)[] = [];
-  #drainWaiters: (() => void)[] = [];
+  readonly #gate = new PipelineGate(() => this.inFlight);
   readonly #afterWait = () => {
     this.#waiting = false;
     this.#pump();
   };
-  readonly #stoppedWait = () => this.#fail(new SendStopped());
-  readonly #failCb = (err: unknown) => this.#fail(err);
+  readonly #stoppedWait = () => this.#gate.fail(new SendStopped());
+  readonly #failCb = (err: unknown) => this.#gate.fail(err);
   /** Events answered 200 (once each; a resent duplicate's 200 is not counted again). */
   sent = 0;
   failures = 0;
@@ -82,17 +81,13 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
 
   async push(item: T, target: Target, body: string, onSent?: OnSent<T>): Promise<void> {
     if (target.url !== this.#opts.target.url) throw new Error(`pipelined stream for ${this.#opts.target.url} got an event for ${target.url}`);
-    while (this.inFlight >= this.#max) {
-      if (this.#error !== undefined) throw this.#error;
-      await new Promise<void>((r) => this.#waiters.push(r));
-    }
-    if (this.#error !== undefined) throw this.#error;
+    await this.#gate.room(this.#max);
     this.#append(item, body, onSent, false);
     this.#pump();
   }
 
   async pushDone(item: T): Promise<void> {
-    if (this.#error !== undefined) throw this.#error;
+    this.#gate.check();
     if (this.inFlight === 0) {
       this.#onCommit(item);
       return;
@@ -101,15 +96,14 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
   }
 
   async drain(): Promise<void> {
-    while (this.inFlight > 0 && this.#error === undefined) await new Promise<void>((r) => this.#drainWaiters.push(r));
-    if (this.#error !== undefined) throw this.#error;
+    await this.#gate.drain();
   }
 
   stop(): void {
     if (this.#stopped) return;
     this.#stopped = true;
     this.#stop.abort();
-    if (this.inFlight > 0) this.#fail(new SendStopped());
+    if (this.inFlight > 0) this.#gate.fail(new SendStopped());
   }
 
   close(): void {
@@ -226,7 +220,7 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
   #rewind(seq: number, status: number, retryAfterMs: number | undefined, error: Error | undefined): void {
     this.#epoch++;
     this.#sendPtr = seq;
-    if (this.#stopped) return this.#fail(new SendStopped());
+    if (this.#stopped) return this.#gate.fail(new SendStopped());
     const base = this.#opts.backoffBaseMs ?? 1000;
     let wait: number;
     if (++this.#attempts >= SEND_TRIES) {
@@ -260,22 +254,7 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
       this.#head = 0;
     }
     this.#onCommit(item);
-    this.#wake();
+    this.#gate.wake();
   }
 
-  #fail(err: unknown): void {
-    this.#error ??= err;
-    this.#wake();
-  }
-
-  #wake(): void {
-    const w = this.#waiters;
-    this.#waiters = [];
-    for (const r of w) r();
-    if (this.inFlight === 0 || this.#error !== undefined) {
-      const d = this.#drainWaiters;
-      this.#drainWaiters = [];
-      for (const r of d) r();
-    }
-  }
 }
