@@ -5,7 +5,6 @@
 import type { Logger } from 'pino';
 import type { EventTime } from './time/event-time.ts';
 import type { JsonRecord } from './parser/json-value.ts';
-import type { ConfigElement } from './config/element.ts';
 
 export interface Event {
   time: EventTime;
@@ -57,10 +56,4 @@ export type EmitFn = (tag: string, events: Event[]) => Promise<void> | void;
 export interface Input {
   start(): Promise<void>;
   stop(): Promise<void>;
-}
-
-/** A plugin class as the registries hold it: `@type` name, params, constructor. */
-export interface PluginClass<T> {
-  readonly type: string;
-  new (element: ConfigElement, ctx: PluginContext): T;
 }

@@ -3,7 +3,7 @@
 // (chunk IDs, one a line, appended and fsynced) and `<chunk>.chunk` (the raw cursor of a
 // partially exported chunk). Partial cursors are written temp + rename here (upstream writes
 // them in place), so a kill -9 never leaves a torn cursor.
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { appendFile, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
@@ -94,8 +94,4 @@ export class CursorV2Writer {
       this.#disk.delete(date);
     }
   }
-}
-
-export function ensureDir(dir: string): void {
-  mkdirSync(dir, { recursive: true });
 }

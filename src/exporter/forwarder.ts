@@ -223,7 +223,6 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
       this.#onCommit(item);
       return;
     }
-    const slot = this.#items.length;
     this.#items.push(item);
     this.#done.push(true);
   }

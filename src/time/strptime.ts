@@ -40,9 +40,6 @@ function isSpace(c: string | undefined): boolean {
   return c === ' ' || c === '\t' || c === '\n' || c === '\v' || c === '\f' || c === '\r';
 }
 
-function isDigit(c: string | undefined): boolean {
-  return c !== undefined && c >= '0' && c <= '9';
-}
 
 /** strptime_compile: the instruction list, or undefined where the gem raises "invalid format". */
 function compileGem(fmt: string): Insn[] | undefined {

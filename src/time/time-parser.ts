@@ -178,14 +178,12 @@ function parseIso8601(text: string, local: TimeZone): EventTime {
 /** Fluent::TimeParser for one format. */
 class StringTimeParser implements Inner {
   readonly className = 'Fluent::TimeParser';
-  readonly #format: string;
   readonly #strptime: Strptime | undefined;
   readonly #local: TimeZone;
   readonly #shift: TimeZone | undefined; // re-read the wall clock in this zone
   readonly #cache = new LastTwo();
 
   constructor(format: string, localtime: boolean, timezone: string | undefined, local: TimeZone) {
-    this.#format = format;
     this.#local = local;
     const withZone = format.includes('%z') || format.includes('%Z');
     this.#strptime = format === '%iso8601' && !withZone ? undefined : new Strptime(format);
