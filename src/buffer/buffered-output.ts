@@ -8,7 +8,9 @@ import type { ConfigElement } from '../config/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../format/record-field.ts';
 import { JsonFloat } from '../parser/json-value.ts';
-import type { ChunkMetadata, ChunkSink } from './chunk-api.ts';
+import type { ChunkKeyInfo, ChunkMetadata, ChunkSink } from './chunk-api.ts';
+
+export type { ChunkKeyInfo } from './chunk-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import { BufferState, type Batch } from './buffer-state.ts';
 import { BufferChunkOverflowError, BufferError, BufferOverflowError } from './errors.ts';
@@ -25,7 +27,7 @@ const BLOCK_POLL_MS = 50;
 
 export interface BufferedOutputOptions extends BufferDefaults {
   /** The `<secondary>` output (out_file), used after retry_secondary_threshold and for unrecoverable errors. */
-  readonly secondary?: ChunkSink & { bind?(keys: ChunkKeyInfo): void };
+  readonly secondary?: ChunkSink;
   /** plugin @id: names the backup directory (Fluentd's safe_owner_id). */
   readonly pluginId?: string;
   /** Backup base directory; default $FLUENT_BACKUP_DIR or /tmp/fluent (Fluentd's DEFAULT_BACKUP_DIR). */
@@ -51,14 +53,6 @@ export interface BufferCounters {
 }
 
 /** What out_file/out_s3 need to expand `${tag}`, `${key}` and strftime placeholders like Fluentd. */
-export interface ChunkKeyInfo {
-  readonly chunkKeyTime: boolean;
-  readonly chunkKeyTag: boolean;
-  readonly recordKeys: readonly string[];
-  readonly timekey: number | undefined;
-  /** '+0000' with timekey_use_utc, else timekey_zone. */
-  readonly timekeyZone: string;
-}
 
 export class BufferedOutput implements Output {
   readonly config: BufferConfig;
@@ -91,7 +85,9 @@ export class BufferedOutput implements Output {
       chunkKeyTime: cfg.chunkKeyTime, chunkKeyTag: cfg.chunkKeyTag, recordKeys: cfg.recordKeys,
       timekey: cfg.timekey, timekeyZone: cfg.timekeyZoneName,
     };
-    // acts_as_secondary: the secondary expands placeholders with the primary's chunk keys.
+    // Sinks learn the chunk keys they format with (path placeholders); a secondary
+    // gets the primary's (Fluentd's acts_as_secondary).
+    sink.bind?.(this.chunkKeys);
     defaults.secondary?.bind?.(this.chunkKeys);
     this.#timekeys = cfg.chunkKeyTime ? new TimekeyCalculator(cfg.timekey!, cfg.timekey_use_utc, cfg.timekeyZoneName) : undefined;
     this.#simpleMetadata = !cfg.chunkKeyTime && cfg.recordKeys.length === 0;

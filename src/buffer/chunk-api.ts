@@ -38,9 +38,21 @@ export interface ChunkView {
   setAttribute(name: string, value: string): Promise<void>;
 }
 
+/** How the buffer cuts chunks, for sinks that expand placeholders from a chunk's metadata. */
+export interface ChunkKeyInfo {
+  readonly chunkKeyTime: boolean;
+  readonly chunkKeyTag: boolean;
+  readonly recordKeys: readonly string[];
+  readonly timekey: number | undefined;
+  /** '+0000' with timekey_use_utc, else timekey_zone. */
+  readonly timekeyZone: string;
+}
+
 /** The output half of a buffered output (out_s3, out_file, …). */
 export interface ChunkSink {
   readonly formatter: Formatter;
+  /** Called once by the BufferedOutput that drives this sink, with its chunk keys. */
+  bind?(keys: ChunkKeyInfo): void;
   start?(): Promise<void>;
   /** Delivers one chunk; throws to have the buffer retry it with backoff. */
   write(chunk: ChunkView): Promise<void>;

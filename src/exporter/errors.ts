@@ -6,7 +6,6 @@ export type ExporterErrorCode =
   | 'AR_EXPORTER_OUT_DIR' // configure <out> is missing or not a directory
   | 'AR_EXPORTER_WOULD_OVERWRITE' // configure without a terminal would overwrite files (our refusal)
   | 'AR_EXPORTER_CONFIG' // a TOML/flag/env value that start cannot use
-  | 'AR_EXPORTER_NOT_IMPLEMENTED' // an option this version does not have yet
   | 'AR_EXPORTER_IDENTITY' // identity file / cert / key / CA missing or unreadable
   | 'AR_EXPORTER_CREDENTIALS_EXPIRED' // the client certificate has expired (credentials.CheckIfExpired)
   | 'AR_EXPORTER_START_TIME_CHANGED' // --start-time differs from the stored one (state.go)

@@ -4,20 +4,9 @@
 // definition and serialize with protobuf-es (teleport-event-handler.md §4.1, §4.5).
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
-import type { DescMessage, MessageShape } from '@bufbuild/protobuf';
+import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
 import { AuditLogService } from '../gen/teleport/auditlog/v1/auditlog_pb.js';
 import { AuthService } from '../gen/teleport/legacy/client/proto/authservice_pb.js';
-import type { LockV2 } from '../gen/teleport/legacy/types/types_pb.js';
-import type {
-  EventExportChunk,
-  EventsUnstructured,
-  EventUnstructured,
-  ExportEventUnstructured,
-  ExportUnstructuredEventsRequest,
-  GetEventExportChunksRequest,
-  GetUnstructuredEventsRequest,
-  StreamUnstructuredSessionEventsRequest,
-} from '../gen/teleport/auditlog/v1/auditlog_pb.js';
 
 export {
   EventExportChunkSchema,
@@ -30,8 +19,6 @@ export {
   StreamUnstructuredSessionEventsRequestSchema,
   Order,
 } from '../gen/teleport/auditlog/v1/auditlog_pb.js';
-export { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from '../gen/teleport/legacy/types/types_pb.js';
-export type { LockV2 };
 export type {
   EventExportChunk,
   EventsUnstructured,
@@ -41,48 +28,36 @@ export type {
   GetEventExportChunksRequest,
   GetUnstructuredEventsRequest,
   StreamUnstructuredSessionEventsRequest,
-};
+} from '../gen/teleport/auditlog/v1/auditlog_pb.js';
+export { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from '../gen/teleport/legacy/types/types_pb.js';
+export type { LockV2 } from '../gen/teleport/legacy/types/types_pb.js';
 
-function method<I extends DescMessage, O extends DescMessage>(
-  path: string,
-  input: I,
-  output: O,
-  responseStream: boolean,
+/** One unary or server-streaming method: path `/<package.Service>/<Method>`, protobuf-es codecs. */
+function grpcMethod<I extends DescMessage, O extends DescMessage>(
+  service: DescService,
+  desc: DescMethod & { input: I; output: O },
 ): MethodDefinition<MessageShape<I>, MessageShape<O>> {
   return {
-    path,
+    path: `/${service.typeName}/${desc.name}`,
     requestStream: false,
-    responseStream,
-    requestSerialize: (m) => Buffer.from(toBinary(input, m)),
-    requestDeserialize: (b) => fromBinary(input, b),
-    responseSerialize: (m) => Buffer.from(toBinary(output, m)),
-    responseDeserialize: (b) => fromBinary(output, b),
+    responseStream: desc.methodKind === 'server_streaming',
+    requestSerialize: (m) => Buffer.from(toBinary(desc.input, m)),
+    requestDeserialize: (b) => fromBinary(desc.input, b),
+    responseSerialize: (m) => Buffer.from(toBinary(desc.output, m)),
+    responseDeserialize: (b) => fromBinary(desc.output, b),
   };
 }
 
-const m = AuditLogService.method;
-const path = (name: string) => `/${AuditLogService.typeName}/${name}`;
+const audit = AuditLogService.method;
 
 export const auditLogServiceDefinition = {
-  StreamUnstructuredSessionEvents: method(
-    path(m.streamUnstructuredSessionEvents.name),
-    m.streamUnstructuredSessionEvents.input,
-    m.streamUnstructuredSessionEvents.output,
-    true,
-  ),
-  GetUnstructuredEvents: method(path(m.getUnstructuredEvents.name), m.getUnstructuredEvents.input, m.getUnstructuredEvents.output, false),
-  ExportUnstructuredEvents: method(
-    path(m.exportUnstructuredEvents.name),
-    m.exportUnstructuredEvents.input,
-    m.exportUnstructuredEvents.output,
-    true,
-  ),
-  GetEventExportChunks: method(path(m.getEventExportChunks.name), m.getEventExportChunks.input, m.getEventExportChunks.output, true),
+  StreamUnstructuredSessionEvents: grpcMethod(AuditLogService, audit.streamUnstructuredSessionEvents),
+  GetUnstructuredEvents: grpcMethod(AuditLogService, audit.getUnstructuredEvents),
+  ExportUnstructuredEvents: grpcMethod(AuditLogService, audit.exportUnstructuredEvents),
+  GetEventExportChunks: grpcMethod(AuditLogService, audit.getEventExportChunks),
 } satisfies ServiceDefinition;
-
-const a = AuthService.method;
 
 /** `/proto.AuthService/UpsertLock` (api/client/proto/authservice.proto); the reply is Empty. */
 export const authServiceDefinition = {
-  UpsertLock: method(`/${AuthService.typeName}/${a.upsertLock.name}`, a.upsertLock.input, a.upsertLock.output, false),
+  UpsertLock: grpcMethod(AuthService, AuthService.method.upsertLock),
 } satisfies ServiceDefinition;

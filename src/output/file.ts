@@ -14,7 +14,8 @@ import { ConfigError } from '../config/errors.ts';
 import type { Event, Formatter, Output, PluginContext } from '../plugin-api.ts';
 import { createFormatter } from '../format/index.ts';
 import type { ChunkSink, ChunkView } from '../buffer/chunk-api.ts';
-import { BufferedOutput, type ChunkKeyInfo } from '../buffer/buffered-output.ts';
+import { BufferedOutput } from '../buffer/buffered-output.ts';
+import type { ChunkKeyInfo } from '../buffer/chunk-api.ts';
 import { ChunkPlaceholders } from '../buffer/placeholders.ts';
 
 export const params = {
@@ -141,7 +142,6 @@ export class FileOutput implements Output {
       chunkKeys: ['time'], timekey: DEFAULT_TIMEKEY, bufferType: 'file', defaultPath: path,
       pluginId: element.params.get('@id')?.value,
     });
-    this.sink.bind(this.buffered.chunkKeys);
   }
 
   start(): Promise<void> {

@@ -4,6 +4,7 @@
 // them used) so the S3 key matches the chunking.
 
 import type { ConfigElement } from '../config/element.ts';
+import { convertParam } from '../config/convert.ts';
 import { localZone, parseZone, type TimeZone } from '../time/zone.ts';
 
 export interface BufferLayout {
@@ -12,8 +13,7 @@ export interface BufferLayout {
   readonly zone: TimeZone;
 }
 
-const TIME_VALUE = /^(\d+(?:\.\d+)?)([smhd]?)$/;
-const UNIT_SECONDS: Readonly<Record<string, number>> = { '': 1, s: 1, m: 60, h: 3600, d: 86400 };
+const TIMEKEY_SPEC = { type: 'time', desc: 'timekey' } as const;
 
 export function readBufferLayout(
   buffer: ConfigElement | undefined,
@@ -23,10 +23,10 @@ export function readBufferLayout(
   // (out_s3.rb config_set_default :chunk_keys, ['time']).
   const arg = buffer?.arg.trim() ?? '';
   const chunkKeys = arg === '' ? defaults.chunkKeys : arg.split(',').map((k) => k.trim()).filter((k) => k !== '');
-  const rawTimekey = buffer?.params.get('timekey')?.value;
-  const m = rawTimekey === undefined ? null : TIME_VALUE.exec(rawTimekey.trim());
+  // The same time grammar the buffer itself configures timekey with (config/convert.ts).
+  const rawTimekey = buffer?.params.get('timekey');
   const timekey = chunkKeys.includes('time')
-    ? (m ? Number(m[1]) * UNIT_SECONDS[m[2]] : defaults.timekey)
+    ? (rawTimekey ? (convertParam(TIMEKEY_SPEC, rawTimekey) as number) : defaults.timekey)
     : undefined;
   // O5 (observed on real Fluentd, which wins over the source reading in §9):
   // the time slice is printed in the process's local zone even with

@@ -6,7 +6,7 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { makeCerts } from '../support/certs.ts';
 import type { CertFiles } from '../support/certs.ts';
-import { startTestReceiver } from '../support/receiver.ts';
+import { mtlsSource, startTestReceiver } from '../support/receiver.ts';
 import type { TestReceiver } from '../support/receiver.ts';
 import { FakeTeleport } from '../fake-teleport/server.ts';
 import { generate, makeTeleportCerts, tempDir, writeIdentity } from '../fake-teleport/fixtures.ts';
@@ -39,23 +39,8 @@ export interface WorldOptions {
 }
 
 export function receiverConf(c: CertFiles): string {
-  return `<source>
-  @type http
-  port 0
-  bind 127.0.0.1
-  <transport tls>
-    client_cert_auth true
-    ca_path "${c.ca}"
-    cert_path "${c.serverCert}"
-    private_key_path "${c.serverKey}"
-    private_key_passphrase "${c.passphrase}"
-  </transport>
-  <parse>
-    @type json
-    time_key no_such_key
-  </parse>
-</source>
-<match **>
+  // time_key no_such_key: events keep their own `time` field, so bodies compare whole.
+  return `${mtlsSource(c, { parse: '@type json\n    time_key no_such_key' })}<match **>
   @type stdout
 </match>
 `;

@@ -6,7 +6,7 @@ import { gzipSync, deflateSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { encode as msgpackEncode } from '@msgpack/msgpack';
 import { makeCerts, type CertFiles } from '../support/certs.ts';
-import { startTestReceiver, seedSource, rawRequest, type TestReceiver } from '../support/receiver.ts';
+import { startTestReceiver, seedSource, mtlsSource, rawRequest, type TestReceiver } from '../support/receiver.ts';
 
 const FILTER_AND_MATCHES = `
 <filter test.log>
@@ -206,19 +206,7 @@ test('the startup warns about the session.* trap', () => {
 });
 
 test('without <parse>: form json=, msgpack and ndjson bodies, by Content-Type', async () => {
-  const plain = await startTestReceiver(`<source>
-  @type http
-  port 0
-  bind 127.0.0.1
-  <transport tls>
-    client_cert_auth true
-    ca_path "${certs.ca}"
-    cert_path "${certs.serverCert}"
-    private_key_path "${certs.serverKey}"
-    private_key_passphrase "${certs.passphrase}"
-  </transport>
-</source>
-<match **>
+  const plain = await startTestReceiver(`${mtlsSource(certs)}<match **>
   @type stdout
 </match>`);
   try {

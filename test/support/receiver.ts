@@ -68,13 +68,23 @@ export async function startTestReceiver(confText: string, dir = mkdtempSync(join
   return { receiver, port: receiver.port, log, dir, confPath };
 }
 
-/** The seed's <source>, on port 0, with the given certs. */
-export function seedSource(c: CertFiles, extra = ''): string {
+/** The seed's <parse> section. */
+export const SEED_PARSE = `@type json
+    json_parser oj
+    time_type string
+    time_format %Y-%m-%dT%H:%M:%S`;
+
+/**
+ * An in_http <source> with the seed's mTLS transport on 127.0.0.1, port 0;
+ * `parse` is the body of its <parse> section (none: in_http's content-type rules).
+ */
+export function mtlsSource(c: CertFiles, opts: { extra?: string; parse?: string } = {}): string {
+  const parse = opts.parse === undefined ? '' : `  <parse>\n    ${opts.parse}\n  </parse>\n`;
   return `<source>
   @type http
   port 0
   bind 127.0.0.1
-  ${extra}
+  ${opts.extra ?? ''}
   <transport tls>
     client_cert_auth true
     ca_path "${c.ca}"
@@ -82,14 +92,13 @@ export function seedSource(c: CertFiles, extra = ''): string {
     private_key_path "${c.serverKey}"
     private_key_passphrase "${c.passphrase}"
   </transport>
-  <parse>
-    @type json
-    json_parser oj
-    time_type string
-    time_format %Y-%m-%dT%H:%M:%S
-  </parse>
-</source>
+${parse}</source>
 `;
+}
+
+/** The seed's <source>, on port 0, with the given certs. */
+export function seedSource(c: CertFiles, extra = ''): string {
+  return mtlsSource(c, { extra, parse: SEED_PARSE });
 }
 
 export interface RawResponse {
