@@ -8,7 +8,7 @@ import { parseJson, parseJsonExact } from '../src/parser/json-text.ts';
 import { ojDump } from '../src/format/oj-json.ts';
 import type { JsonValue } from '../src/parser/json-value.ts';
 
-const fixture = new URL('../../shared/fixtures/teleport-events.jsonl', import.meta.url);
+const fixture = new URL('../test/fixtures/teleport-events.jsonl', import.meta.url);
 const events = readFileSync(fixture, 'utf8').split('\n').filter((l) => l !== '');
 const floaty = JSON.stringify({
   event: 'db.session.query', time: '2024-02-23T18:56:57.648137154Z', ratio: 0.125, cpu: 12.75, mem: 1.0,

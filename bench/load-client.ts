@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 const [port, ca, cert, key, totalArg, concurrencyArg] = process.argv.slice(2);
 const total = Number(totalArg);
 const concurrency = Number(concurrencyArg);
-const bodies = readFileSync(new URL('../../shared/fixtures/teleport-events.jsonl', import.meta.url), 'utf8')
+const bodies = readFileSync(new URL('../test/fixtures/teleport-events.jsonl', import.meta.url), 'utf8')
   .split('\n').filter(Boolean).map((e) => Buffer.from(e));
 const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) });
 

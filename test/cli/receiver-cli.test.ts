@@ -12,7 +12,7 @@ import { makeCerts, type CertFiles } from '../support/certs.ts';
 
 const run = promisify(execFile);
 const BIN = new URL('../../bin/auditrelay', import.meta.url).pathname;
-const SEED = readFileSync(new URL('../../../shared/fixtures/fluent.conf', import.meta.url), 'utf8');
+const SEED = readFileSync(new URL('../fixtures/fluent.conf', import.meta.url), 'utf8');
 
 interface Result { code: number; stdout: string; stderr: string }
 async function auditrelay(args: string[], env: NodeJS.ProcessEnv = {}): Promise<Result> {

@@ -1,4 +1,4 @@
-// The seed fluent.conf (../shared/fixtures) parses into the expected tree,
+// The seed fluent.conf (test/fixtures) parses into the expected tree,
 // produces Fluentd's unused warnings for the source-side <buffer>, dumps like
 // Fluentd's startup line, and broken copies fail naming file:line.
 
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { parseConfigFile, parseConfigString, configureParams, unusedWarnings, dumpConfig, ConfigError } from '../../src/config/index.ts';
 import type { ConfigElement, ParamSchema } from '../../src/config/index.ts';
 
-const SEED = join(import.meta.dirname, '../../../shared/fixtures/fluent.conf');
+const SEED = join(import.meta.dirname, '../fixtures/fluent.conf');
 
 interface Shape {
   name: string;

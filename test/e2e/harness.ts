@@ -16,7 +16,7 @@ import S3rver from 's3rver';
 import type { CertFiles } from '../support/certs.ts';
 
 export const REPO_ROOT = new URL('../../', import.meta.url).pathname;
-export const FIXTURES = join(REPO_ROOT, '../shared/fixtures');
+export const FIXTURES = join(REPO_ROOT, 'test/fixtures');
 export const BUCKET = 'teleport-audit';
 export const S3_KEY = 'S3RVER';
 

@@ -15,7 +15,7 @@ import type { JsonRecord, JsonValue } from '../../src/parser/json-value.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 import { makeContext, filterElement, event } from './helpers.ts';
 
-const FIXTURES = new URL('../../../shared/fixtures/', import.meta.url);
+const FIXTURES = new URL('../fixtures/', import.meta.url);
 const TAG = 'test.log.app';
 const SEC = 1663786264; // 2022-09-21 18:51:04 UTC
 

@@ -9,7 +9,7 @@ import { JsonDumpError, ojDump, ojDumpLine, rubyFloatToS } from '../../src/forma
 import { parseJson } from '../../src/parser/json-text.ts';
 import { JsonFloat, OrderedObject, type JsonValue } from '../../src/parser/json-value.ts';
 
-const fixture = new URL('../../../shared/fixtures/teleport-events.jsonl', import.meta.url);
+const fixture = new URL('../fixtures/teleport-events.jsonl', import.meta.url);
 const f = (v: number) => new JsonFloat(v);
 
 test('O4: the observed Fluentd record, byte for byte', () => {

@@ -54,7 +54,7 @@ async function stdoutLinesAfter(n: number, count: number): Promise<string[]> {
   return r.log.rawLines().slice(n, n + count);
 }
 
-const TELEPORT_EVENT = readFileSync(new URL('../../../shared/fixtures/teleport-events.jsonl', import.meta.url), 'utf8').split('\n')[0];
+const TELEPORT_EVENT = readFileSync(new URL('../fixtures/teleport-events.jsonl', import.meta.url), 'utf8').split('\n')[0];
 
 test('a Teleport event on /test.log: 200 and time rewritten from the event time, appended last', async () => {
   const n = r.log.rawLines().length;

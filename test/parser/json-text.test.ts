@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { isPlainJson, JsonSyntaxError, parseJson, parseJsonExact } from '../../src/parser/json-text.ts';
 import { JsonFloat, OrderedObject, type JsonValue } from '../../src/parser/json-value.ts';
 
-const fixture = new URL('../../../shared/fixtures/teleport-events.jsonl', import.meta.url);
+const fixture = new URL('../fixtures/teleport-events.jsonl', import.meta.url);
 const f = (v: number) => new JsonFloat(v);
 
 test('O4 record: Ruby value types (Float, Integer of any size, decoded strings)', () => {
