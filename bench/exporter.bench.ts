@@ -6,8 +6,8 @@
 // which is where one-request-per-round-trip hurts. Writes bench/results/exporter.json.
 // Run: node bench/exporter.bench.ts [events]
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { runStart } from '../src/exporter/start.ts';
-import { config, makeWorld, quietLog } from '../test/exporter/start-helpers.ts';
+import { runStart } from '../src/event-handler/start/start.ts';
+import { config, makeWorld, quietLog } from '../test/event-handler/start-helpers.ts';
 import { startLatencyProxy } from './latency-proxy.ts';
 
 const events = Number(process.argv[2] ?? 3000);

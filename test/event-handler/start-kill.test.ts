@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { eventBody } from '../../src/exporter/event-json.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { BIN } from './cli-helpers.ts';
 import { FAST_ENV, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';

@@ -9,9 +9,9 @@ import { fstatSync } from 'node:fs';
 import { basename, join, normalize, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import { encodePair, generateMtlsCerts, resolveIpSans } from '../pki/index.ts';
-import type { KeyLength, KeyPair } from '../pki/index.ts';
-import { ExporterError } from './errors.ts';
+import { encodePair, generateMtlsCerts, resolveIpSans } from '../../pki/index.ts';
+import type { KeyLength, KeyPair } from '../../pki/index.ts';
+import { ExporterError } from '../errors.ts';
 import { renderFluentConf, renderRoleYaml, renderToml } from './configure-templates.ts';
 
 export const ROLE_FILE = 'teleport-event-handler-role.yaml';

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
-import { Progress } from '../../src/exporter/progress.ts';
+import { Progress } from '../../src/event-handler/start/progress.ts';
 
 const DAY = 86_400_000;
 

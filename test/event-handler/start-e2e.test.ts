@@ -4,8 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStart } from '../../src/exporter/start.ts';
-import { eventBody } from '../../src/exporter/event-json.ts';
+import { runStart } from '../../src/event-handler/start/start.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { config, FAST, makeWorld, quietLog, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
 

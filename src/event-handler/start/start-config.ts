@@ -5,8 +5,8 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { ExporterError } from './errors.ts';
-import { parseGoDuration } from './go-duration.ts';
+import { ExporterError } from '../errors.ts';
+import { parseGoDuration } from '../go-duration.ts';
 
 type FlagType = 'string' | 'file' | 'int' | 'bool' | 'duration' | 'list' | 'time';
 

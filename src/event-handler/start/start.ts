@@ -2,22 +2,22 @@
 // session ingest, forwarding and progress together (teleport-event-handler.md §3–5, app.go).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { checkNotExpired, loadIdentityFile, loadKeyPair } from './identity.ts';
-import { GrpcStatus, isGrpcStatus, TeleportClient } from './teleport-client.ts';
+import { checkNotExpired, loadIdentityFile, loadKeyPair } from '../teleport/identity.ts';
+import { GrpcStatus, isGrpcStatus, TeleportClient } from '../teleport/teleport-client.ts';
 import { readFileSync } from 'node:fs';
-import { Forwarder, OrderedPipeline, parseTarget } from './forwarder.ts';
-import type { AuditPipeline } from './forwarder.ts';
-import { PipelinedPipeline } from './pipelined-pipeline.ts';
-import { LatestWins, StateStore } from './state.ts';
-import { CursorV2Writer, dateKey, loadCursorV2 } from './cursor-v2.ts';
-import { SessionJob } from './sessions.ts';
-import { AuditDispatch } from './audit-dispatch.ts';
-import { LegacyWatcher } from './audit-legacy.ts';
-import type { LegacyPosition } from './audit-legacy.ts';
-import { BulkExporter } from './audit-bulk.ts';
-import type { BulkPosition } from './audit-bulk.ts';
+import { Forwarder, OrderedPipeline, parseTarget } from '../forward/forwarder.ts';
+import type { AuditPipeline } from '../forward/forwarder.ts';
+import { PipelinedPipeline } from '../forward/pipelined-pipeline.ts';
+import { LatestWins, StateStore } from '../state/state.ts';
+import { CursorV2Writer, dateKey, loadCursorV2 } from '../state/cursor-v2.ts';
+import { SessionJob } from '../audit/sessions.ts';
+import { AuditDispatch } from '../audit/audit-dispatch.ts';
+import { LegacyWatcher } from '../audit/audit-legacy.ts';
+import type { LegacyPosition } from '../audit/audit-legacy.ts';
+import { BulkExporter } from '../audit/audit-bulk.ts';
+import type { BulkPosition } from '../audit/audit-bulk.ts';
 import { Progress } from './progress.ts';
-import { UserLocker } from './locks.ts';
+import { UserLocker } from '../audit/locks.ts';
 import type { StartConfig } from './start-config.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */

@@ -7,7 +7,7 @@ import { lookup } from 'node:dns/promises';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { parse as parseToml } from 'smol-toml';
 import pkg from '../../package.json' with { type: 'json' };
-import { loadStartConfig } from '../../src/exporter/start-config.ts';
+import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
 import { NINE_FILES, expectedStdout, passphraseOf, runCli } from './cli-helpers.ts';
 import { openssl } from './openssl-helpers.ts';
 

@@ -3,11 +3,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { eventBody } from '../../src/exporter/event-json.ts';
-import { parseIdentityFile } from '../../src/exporter/identity.ts';
-import { StateStore, stateDirName } from '../../src/exporter/state.ts';
-import { CursorV2Writer, loadCursorV2 } from '../../src/exporter/cursor-v2.ts';
-import { identityText, makeTeleportCerts, tempDir } from '../fake-teleport/fixtures.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
+import { parseIdentityFile } from '../../src/event-handler/teleport/identity.ts';
+import { StateStore, stateDirName } from '../../src/event-handler/state/state.ts';
+import { CursorV2Writer, loadCursorV2 } from '../../src/event-handler/state/cursor-v2.ts';
+import { identityText, makeTeleportCerts, tempDir } from './fake-teleport/fixtures.ts';
 
 for (const c of [
   { in: { b: 1, a: { d: [1, 'x'], c: null } }, out: '{"a":{"c":null,"d":[1,"x"]},"b":1}' },

@@ -8,11 +8,11 @@ import { makeCerts } from '../support/certs.ts';
 import type { CertFiles } from '../support/certs.ts';
 import { mtlsSource, startTestReceiver } from '../support/receiver.ts';
 import type { TestReceiver } from '../support/receiver.ts';
-import { FakeTeleport } from '../fake-teleport/server.ts';
-import { generate, makeTeleportCerts, tempDir, writeIdentity } from '../fake-teleport/fixtures.ts';
-import type { Generated, TeleportCerts } from '../fake-teleport/fixtures.ts';
-import { loadStartConfig } from '../../src/exporter/start-config.ts';
-import type { StartConfig, StartFlagName } from '../../src/exporter/start-config.ts';
+import { FakeTeleport } from './fake-teleport/server.ts';
+import { generate, makeTeleportCerts, tempDir, writeIdentity } from './fake-teleport/fixtures.ts';
+import type { Generated, TeleportCerts } from './fake-teleport/fixtures.ts';
+import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
+import type { StartConfig, StartFlagName } from '../../src/event-handler/start/start-config.ts';
 
 export interface World {
   readonly dir: string;

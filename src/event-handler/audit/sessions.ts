@@ -9,14 +9,14 @@
 // upstream's 3-try limit, until they succeed: a recording is never dropped while we run.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import { GrpcStatus, isGrpcStatus } from './teleport-client.ts';
-import type { TeleportClient } from './teleport-client.ts';
-import type { EventUnstructured } from './grpc-service.ts';
-import { eventBody } from './event-json.ts';
-import { parseTarget, SendStopped } from './forwarder.ts';
-import type { Forwarder } from './forwarder.ts';
-import { LatestWins } from './state.ts';
-import type { StateStore } from './state.ts';
+import { GrpcStatus, isGrpcStatus } from '../teleport/teleport-client.ts';
+import type { TeleportClient } from '../teleport/teleport-client.ts';
+import type { EventUnstructured } from '../teleport/grpc-service.ts';
+import { eventBody } from '../forward/event-json.ts';
+import { parseTarget, SendStopped } from '../forward/forwarder.ts';
+import type { Forwarder } from '../forward/forwarder.ts';
+import { LatestWins } from '../state/state.ts';
+import type { StateStore } from '../state/state.ts';
 
 const MAX_PROCESSING_ATTEMPTS = 2;
 const EVENT_TIME_CUTOFF_MS = 48 * 3_600_000;

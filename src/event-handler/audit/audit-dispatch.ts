@@ -4,9 +4,9 @@
 // `user.login` that empties its bucket locks the user once answered 200 (locks.ts).
 import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import type { EventUnstructured } from './grpc-service.ts';
-import { eventBody } from './event-json.ts';
-import type { AuditPipeline, Target } from './forwarder.ts';
+import type { EventUnstructured } from '../teleport/grpc-service.ts';
+import { eventBody } from '../forward/event-json.ts';
+import type { AuditPipeline, Target } from '../forward/forwarder.ts';
 import type { SessionJob } from './sessions.ts';
 import type { FailedLogin, UserLocker } from './locks.ts';
 

@@ -9,9 +9,9 @@ import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { toJson } from '@bufbuild/protobuf';
 import { timestampMs } from '@bufbuild/protobuf/wkt';
-import { runStart } from '../../src/exporter/start.ts';
-import { LockV2Schema } from '../../src/exporter/grpc-service.ts';
-import { FixedWindowBuckets } from '../../src/exporter/locks.ts';
+import { runStart } from '../../src/event-handler/start/start.ts';
+import { LockV2Schema } from '../../src/event-handler/teleport/grpc-service.ts';
+import { FixedWindowBuckets } from '../../src/event-handler/audit/locks.ts';
 import { config, FAST, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
 

@@ -8,11 +8,11 @@
 // POSTs inside a chunk are pipelined.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { TeleportClient } from './teleport-client.ts';
+import type { TeleportClient } from '../teleport/teleport-client.ts';
 import type { AuditDispatch } from './audit-dispatch.ts';
-import type { ExportEventUnstructured } from './grpc-service.ts';
-import { dateKey } from './cursor-v2.ts';
-import type { CursorV2State, DateState } from './cursor-v2.ts';
+import type { ExportEventUnstructured } from '../teleport/grpc-service.ts';
+import { dateKey } from '../state/cursor-v2.ts';
+import type { CursorV2State, DateState } from '../state/cursor-v2.ts';
 
 export interface BulkPosition {
   readonly date: string;

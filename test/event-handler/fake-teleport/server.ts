@@ -17,7 +17,7 @@ import {
   EventsUnstructuredSchema,
   EventUnstructuredSchema,
   ExportEventUnstructuredSchema,
-} from '../../src/exporter/grpc-service.ts';
+} from '../../../src/event-handler/teleport/grpc-service.ts';
 import type {
   EventUnstructured,
   ExportUnstructuredEventsRequest,
@@ -25,7 +25,7 @@ import type {
   GetUnstructuredEventsRequest,
   LockV2,
   StreamUnstructuredSessionEventsRequest,
-} from '../../src/exporter/grpc-service.ts';
+} from '../../../src/event-handler/teleport/grpc-service.ts';
 
 export interface FakeEvent {
   readonly type: string;

@@ -11,9 +11,9 @@ import { create } from '@bufbuild/protobuf';
 import type { JsonObject } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
 import type { Logger } from 'pino';
-import { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from './grpc-service.ts';
-import type { EventUnstructured, LockV2 } from './grpc-service.ts';
-import type { TeleportClient } from './teleport-client.ts';
+import { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from '../teleport/grpc-service.ts';
+import type { EventUnstructured, LockV2 } from '../teleport/grpc-service.ts';
+import type { TeleportClient } from '../teleport/teleport-client.ts';
 
 export const LOCK_MESSAGE = 'User is locked due to too many failed login attempts';
 /** Go's zero time.Time, which gogoproto's non-nullable CreatedAt always puts on the wire. */

@@ -5,10 +5,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { appendFileSync, mkdirSync, readFileSync, writeFileSync, existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStart } from '../../src/exporter/start.ts';
-import { loadStartConfig } from '../../src/exporter/start-config.ts';
-import { eventBody } from '../../src/exporter/event-json.ts';
-import { identityText, makeTeleportCerts } from '../fake-teleport/fixtures.ts';
+import { runStart } from '../../src/event-handler/start/start.ts';
+import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
+import { identityText, makeTeleportCerts } from './fake-teleport/fixtures.ts';
 import { runCli } from './cli-helpers.ts';
 import { config, FAST, makeWorld, quietLog, received } from './start-helpers.ts';
 

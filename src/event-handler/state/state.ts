@@ -7,7 +7,7 @@ import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, exists
 import { readdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { ExporterError } from './errors.ts';
+import { ExporterError } from '../errors.ts';
 
 export interface MissingRecording {
   readonly index: number;

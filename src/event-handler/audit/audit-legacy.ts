@@ -9,9 +9,9 @@
 // (see StateStore.setLegacyPosition for their order) neither skips nor re-sends a page.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
-import type { TeleportClient } from './teleport-client.ts';
+import type { TeleportClient } from '../teleport/teleport-client.ts';
 import type { AuditDispatch } from './audit-dispatch.ts';
-import type { EventUnstructured } from './grpc-service.ts';
+import type { EventUnstructured } from '../teleport/grpc-service.ts';
 
 export interface LegacyPosition {
   readonly windowMs: number;

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { X509Certificate } from 'node:crypto';
-import { ExporterError } from './errors.ts';
+import { ExporterError } from '../errors.ts';
 
 export interface TeleportCredentials {
   readonly keyPem: string;

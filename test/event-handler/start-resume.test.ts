@@ -6,8 +6,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { runStart } from '../../src/exporter/start.ts';
-import { eventBody } from '../../src/exporter/event-json.ts';
+import { runStart } from '../../src/event-handler/start/start.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { config, FAST, makeWorld, quietLog, received } from './start-helpers.ts';
 
 const DAY = 86_400_000;

@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadStartConfig } from '../../src/exporter/start-config.ts';
-import type { LoadStartConfigOptions, StartConfig } from '../../src/exporter/start-config.ts';
+import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
+import type { LoadStartConfigOptions, StartConfig } from '../../src/event-handler/start/start-config.ts';
 
 const BASE = `storage = "./storage"
 [forward.fluentd]

@@ -1,4 +1,4 @@
-// The pipelined audit stream (src/exporter/pipelined-pipeline.ts + pipelined-client.ts) against a
+// The pipelined audit stream (src/event-handler/forward/pipelined-pipeline.ts + pipelined-client.ts) against a
 // real mTLS socket server that answers in order: events reach it in the stream's order on one
 // connection with several requests outstanding; 503/500 answers, a dropped connection and
 // `Connection: close` are resent from the first unaccepted event, nothing skipped, the cursor
@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { makeCerts } from '../support/certs.ts';
 import type { CertFiles } from '../support/certs.ts';
-import { Forwarder, parseTarget } from '../../src/exporter/forwarder.ts';
-import { PipelinedPipeline } from '../../src/exporter/pipelined-pipeline.ts';
+import { Forwarder, parseTarget } from '../../src/event-handler/forward/forwarder.ts';
+import { PipelinedPipeline } from '../../src/event-handler/forward/pipelined-pipeline.ts';
 import { quietLog } from './start-helpers.ts';
 import { startRawServer } from './raw-http-server.ts';
 import type { Policy, RawRequest } from './raw-http-server.ts';

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseGoDuration } from '../../src/exporter/go-duration.ts';
+import { parseGoDuration } from '../../src/event-handler/go-duration.ts';
 
 for (const c of [
   { in: '87600h', ms: 87600 * 3600_000 },

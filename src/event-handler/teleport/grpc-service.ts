@@ -5,8 +5,8 @@
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';
-import { AuditLogService } from '../gen/teleport/auditlog/v1/auditlog_pb.js';
-import { AuthService } from '../gen/teleport/legacy/client/proto/authservice_pb.js';
+import { AuditLogService } from '../../gen/teleport/auditlog/v1/auditlog_pb.js';
+import { AuthService } from '../../gen/teleport/legacy/client/proto/authservice_pb.js';
 
 export {
   EventExportChunkSchema,
@@ -18,7 +18,7 @@ export {
   GetUnstructuredEventsRequestSchema,
   StreamUnstructuredSessionEventsRequestSchema,
   Order,
-} from '../gen/teleport/auditlog/v1/auditlog_pb.js';
+} from '../../gen/teleport/auditlog/v1/auditlog_pb.js';
 export type {
   EventExportChunk,
   EventsUnstructured,
@@ -28,9 +28,9 @@ export type {
   GetEventExportChunksRequest,
   GetUnstructuredEventsRequest,
   StreamUnstructuredSessionEventsRequest,
-} from '../gen/teleport/auditlog/v1/auditlog_pb.js';
-export { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from '../gen/teleport/legacy/types/types_pb.js';
-export type { LockV2 } from '../gen/teleport/legacy/types/types_pb.js';
+} from '../../gen/teleport/auditlog/v1/auditlog_pb.js';
+export { LockSpecV2Schema, LockTargetSchema, LockV2Schema, MetadataSchema } from '../../gen/teleport/legacy/types/types_pb.js';
+export type { LockV2 } from '../../gen/teleport/legacy/types/types_pb.js';
 
 /** One unary or server-streaming method: path `/<package.Service>/<Method>`, protobuf-es codecs. */
 function grpcMethod<I extends DescMessage, O extends DescMessage>(
