@@ -68,6 +68,11 @@ export interface FluentConfTemplateData {
  * `session.<sid>.log`, which the guide's `session.*` does not match (fluentd.md tag matching).
  */
 export function renderFluentConf(d: FluentConfTemplateData): string {
+  return sourceSection(d) + GUIDE_SECTIONS;
+}
+
+/** tpl/fluent.conf.tpl's `<source>`, verbatim. */
+function sourceSection(d: FluentConfTemplateData): string {
   return `<source>
     @type http
     port 8888
@@ -105,7 +110,11 @@ export function renderFluentConf(d: FluentConfTemplateData): string {
       retry_forever true
     </buffer>
 </source>
+`;
+}
 
+/** The Panther guide's `<filter>`/`<match>` and our `<match session.**>`; nothing in them varies. */
+const GUIDE_SECTIONS = `
 # Everything below follows Teleport's "Export Teleport Audit Events to Panther" guide.
 # The ca_path/cert_path/private_key_path above are the paths inside the guide's fluentd
 # container (-v $(pwd):/keys); write the directory of these files when running elsewhere.
@@ -157,4 +166,3 @@ export function renderFluentConf(d: FluentConfTemplateData): string {
   @type stdout
 </match>
 `;
-}

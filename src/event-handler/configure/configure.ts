@@ -10,7 +10,7 @@ import { basename, join, normalize, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { encodePair, generateMtlsCerts, resolveIpSans } from '../../pki/index.ts';
-import type { KeyLength, KeyPair } from '../../pki/index.ts';
+import type { KeyLength, KeyPair, MtlsCerts } from '../../pki/index.ts';
 import { ExporterError } from '../errors.ts';
 import { renderFluentConf, renderRoleYaml, renderToml } from './configure-templates.ts';
 
@@ -78,42 +78,9 @@ async function readPassphrase(stdin: ConfigureIo['stdin']): Promise<string> {
 }
 
 export async function runConfigure(opts: ConfigureOptions, io: ConfigureIo): Promise<void> {
-  // kong's existingdir makes <out> absolute, which is why the TOML carries absolute paths.
-  const out = resolve(io.cwd, opts.out);
-  const outStat = await stat(out).catch(() => undefined);
-  if (outStat === undefined || !outStat.isDirectory()) {
-    throw new ExporterError(
-      'AR_EXPORTER_OUT_DIR',
-      `configure: <out> '${opts.out}' ${outStat === undefined ? 'does not exist' : 'is not a directory'}; ` +
-        `create the directory first (e.g. mkdir -p ${opts.out})`,
-    );
-  }
-  const pairPaths = (name: string) => ({ crt: join(out, name) + '.crt', key: join(out, name) + '.key' });
-  const caPaths = pairPaths(opts.caName);
-  const serverPaths = pairPaths(opts.serverName);
-  const clientPaths = pairPaths(opts.clientName);
-  const rolePath = join(out, ROLE_FILE);
-  const fluentPath = join(out, FLUENT_CONF_FILE);
-  const tomlPath = join(out, TOML_FILE);
-  const allPaths = [
-    caPaths.crt, caPaths.key, serverPaths.crt, serverPaths.key, clientPaths.crt, clientPaths.key,
-    rolePath, fluentPath, tomlPath,
-  ];
-
+  const paths = outputPaths(await outDir(opts.out, io.cwd), opts);
   const interactive = io.stdin.isTTY === true;
-  if (!opts.force && !interactive) {
-    const existing: string[] = [];
-    for (const p of allPaths) if (await exists(p)) existing.push(displayPath(io.cwd, p));
-    if (existing.length > 0) {
-      throw new ExporterError(
-        'AR_EXPORTER_WOULD_OVERWRITE',
-        `configure: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} and stdin is not a ` +
-          `terminal, so nothing was changed (keeping some old files would leave a server key that does not ` +
-          `match the new fluent.conf); pass --force to overwrite them, run from a terminal to be asked ` +
-          `for each, or choose an empty <out> directory`,
-      );
-    }
-  }
+  if (!opts.force && !interactive) await refuseOverwrite(paths.all, io.cwd);
 
   // Upstream generates (and resolves the SANs) before printing anything.
   const ips = await resolveIpSans(opts.dnsNames, opts.ips);
@@ -130,60 +97,125 @@ export async function runConfigure(opts: ConfigureOptions, io: ConfigureIo): Pro
 
   const prompt = interactive && !opts.force ? createInterface({ input: io.stdin, output: io.stdout }) : undefined;
   try {
-    // Upstream's askOverwrite + lib.AskYesNo (promptui confirm): only an exact "y" overwrites.
-    const mayWrite = async (p: string): Promise<boolean> => {
-      if (prompt === undefined || !(await exists(p))) return true;
-      const answer = await prompt
-        .question(`\x1b[34m?\x1b[0m \x1b[1mDo you want to overwrite ${p}\x1b[0m? \x1b[2m[y/N]\x1b[0m `)
-        .catch(() => '');
-      return answer === 'y';
-    };
-    const writeOne = async (p: string, content: string, encoding: BufferEncoding = 'utf8') => {
-      await writeFile(p, content, { mode: FILE_MODE, encoding });
-      // writeFile's mode only applies to a new file; an overwritten one must not stay readable.
-      await chmod(p, FILE_MODE);
-    };
-    const writePair = async (paths: { crt: string; key: string }, pair: KeyPair, pwd?: string) => {
-      // As upstream: the question is about the .key; "no" keeps both files of the pair.
-      if (!(await mayWrite(paths.key))) return;
-      const pem = encodePair(pair, pwd);
-      await writeOne(paths.crt, pem.certPem);
-      await writeOne(paths.key, pem.keyPem, 'latin1');
-    };
-    let step = 1;
-    const printStep = (msg: string) => io.stdout.write(`[${step++}] ${msg}\n`);
-
-    await writePair(caPaths, certs.ca);
-    await writePair(serverPaths, certs.server, passphrase);
-    await writePair(clientPaths, certs.client);
-    // The wording of the 16.4.8 guide (teleport-event-handler.md §1.1).
-    const pairList = allPaths.slice(0, 6).map((p) => displayPath(io.cwd, p));
-    printStep(`mTLS Fluentd certificates generated and saved to ${pairList.join(', ')}`);
-
-    if (await mayWrite(rolePath)) await writeOne(rolePath, renderRoleYaml());
-    printStep(`Generated sample teleport-event-handler role and user file ${displayPath(io.cwd, rolePath)}`);
-
-    const fluentConf = renderFluentConf({
-      caCertFileName: basename(caPaths.crt),
-      serverCertFileName: basename(serverPaths.crt),
-      serverKeyFileName: basename(serverPaths.key),
-      passphrase,
-    });
-    // latin1: the template is ASCII and the passphrase a binary string, so its bytes pass through.
-    if (await mayWrite(fluentPath)) await writeOne(fluentPath, fluentConf, 'latin1');
-    printStep(`Generated sample fluentd configuration file ${displayPath(io.cwd, fluentPath)}`);
-
-    const toml = renderToml({
-      caCertPath: caPaths.crt,
-      clientCertPath: clientPaths.crt,
-      clientKeyPath: clientPaths.key,
-      addr: opts.addr,
-    });
-    if (await mayWrite(tomlPath)) await writeOne(tomlPath, toml);
-    printStep(`Generated plugin configuration file ${displayPath(io.cwd, tomlPath)}`);
+    await writeFiles(paths, certs, passphrase, opts.addr, io, prompt);
   } finally {
     prompt?.close();
   }
   io.stdout.write(`\nFollow-along with our getting started guide:\n\n${GUIDE_URL}\n`);
 }
 
+/** kong's existingdir makes <out> absolute, which is why the TOML carries absolute paths. */
+async function outDir(given: string, cwd: string): Promise<string> {
+  const out = resolve(cwd, given);
+  const outStat = await stat(out).catch(() => undefined);
+  if (outStat === undefined || !outStat.isDirectory()) {
+    throw new ExporterError(
+      'AR_EXPORTER_OUT_DIR',
+      `configure: <out> '${given}' ${outStat === undefined ? 'does not exist' : 'is not a directory'}; ` +
+        `create the directory first (e.g. mkdir -p ${given})`,
+    );
+  }
+  return out;
+}
+
+interface PairPaths {
+  readonly crt: string;
+  readonly key: string;
+}
+
+/** The nine files configure writes; `all` lists them in that order, the three pairs first. */
+interface OutputPaths {
+  readonly ca: PairPaths;
+  readonly server: PairPaths;
+  readonly client: PairPaths;
+  readonly role: string;
+  readonly fluent: string;
+  readonly toml: string;
+  readonly all: readonly string[];
+}
+
+function outputPaths(out: string, opts: ConfigureOptions): OutputPaths {
+  const pairPaths = (name: string): PairPaths => ({ crt: join(out, name) + '.crt', key: join(out, name) + '.key' });
+  const ca = pairPaths(opts.caName);
+  const server = pairPaths(opts.serverName);
+  const client = pairPaths(opts.clientName);
+  const role = join(out, ROLE_FILE);
+  const fluent = join(out, FLUENT_CONF_FILE);
+  const toml = join(out, TOML_FILE);
+  const all = [ca.crt, ca.key, server.crt, server.key, client.crt, client.key, role, fluent, toml];
+  return { ca, server, client, role, fluent, toml, all };
+}
+
+/** Without a terminal (and without --force): refuse if any of the files exists. */
+async function refuseOverwrite(allPaths: readonly string[], cwd: string): Promise<void> {
+  const existing: string[] = [];
+  for (const p of allPaths) if (await exists(p)) existing.push(displayPath(cwd, p));
+  if (existing.length > 0) {
+    throw new ExporterError(
+      'AR_EXPORTER_WOULD_OVERWRITE',
+      `configure: ${existing.join(', ')} already exist${existing.length === 1 ? 's' : ''} and stdin is not a ` +
+        `terminal, so nothing was changed (keeping some old files would leave a server key that does not ` +
+        `match the new fluent.conf); pass --force to overwrite them, run from a terminal to be asked ` +
+        `for each, or choose an empty <out> directory`,
+    );
+  }
+}
+
+type Prompt = ReturnType<typeof createInterface>;
+
+/** Upstream's askOverwrite + lib.AskYesNo (promptui confirm): only an exact "y" overwrites. */
+async function mayWrite(prompt: Prompt | undefined, p: string): Promise<boolean> {
+  if (prompt === undefined || !(await exists(p))) return true;
+  const answer = await prompt
+    .question(`\x1b[34m?\x1b[0m \x1b[1mDo you want to overwrite ${p}\x1b[0m? \x1b[2m[y/N]\x1b[0m `)
+    .catch(() => '');
+  return answer === 'y';
+}
+
+async function writeOne(p: string, content: string, encoding: BufferEncoding = 'utf8'): Promise<void> {
+  await writeFile(p, content, { mode: FILE_MODE, encoding });
+  // writeFile's mode only applies to a new file; an overwritten one must not stay readable.
+  await chmod(p, FILE_MODE);
+}
+
+async function writePair(prompt: Prompt | undefined, paths: PairPaths, pair: KeyPair, pwd?: string): Promise<void> {
+  // As upstream: the question is about the .key; "no" keeps both files of the pair.
+  if (!(await mayWrite(prompt, paths.key))) return;
+  const pem = encodePair(pair, pwd);
+  await writeOne(paths.crt, pem.certPem);
+  await writeOne(paths.key, pem.keyPem, 'latin1');
+}
+
+async function writeFiles(paths: OutputPaths, certs: MtlsCerts, passphrase: string, addr: string, io: ConfigureIo, prompt: Prompt | undefined): Promise<void> {
+  let step = 1;
+  const printStep = (msg: string) => io.stdout.write(`[${step++}] ${msg}\n`);
+
+  await writePair(prompt, paths.ca, certs.ca);
+  await writePair(prompt, paths.server, certs.server, passphrase);
+  await writePair(prompt, paths.client, certs.client);
+  // The wording of the 16.4.8 guide (teleport-event-handler.md §1.1).
+  const pairList = paths.all.slice(0, 6).map((p) => displayPath(io.cwd, p));
+  printStep(`mTLS Fluentd certificates generated and saved to ${pairList.join(', ')}`);
+
+  if (await mayWrite(prompt, paths.role)) await writeOne(paths.role, renderRoleYaml());
+  printStep(`Generated sample teleport-event-handler role and user file ${displayPath(io.cwd, paths.role)}`);
+
+  const fluentConf = renderFluentConf({
+    caCertFileName: basename(paths.ca.crt),
+    serverCertFileName: basename(paths.server.crt),
+    serverKeyFileName: basename(paths.server.key),
+    passphrase,
+  });
+  // latin1: the template is ASCII and the passphrase a binary string, so its bytes pass through.
+  if (await mayWrite(prompt, paths.fluent)) await writeOne(paths.fluent, fluentConf, 'latin1');
+  printStep(`Generated sample fluentd configuration file ${displayPath(io.cwd, paths.fluent)}`);
+
+  const toml = renderToml({
+    caCertPath: paths.ca.crt,
+    clientCertPath: paths.client.crt,
+    clientKeyPath: paths.client.key,
+    addr,
+  });
+  if (await mayWrite(prompt, paths.toml)) await writeOne(paths.toml, toml);
+  printStep(`Generated plugin configuration file ${displayPath(io.cwd, paths.toml)}`);
+}

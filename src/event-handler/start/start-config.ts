@@ -242,41 +242,52 @@ export function unknownKeyWarnings(tree: Record<string, unknown>, where: string)
 /** Resolves and validates `start`'s configuration; throws ExporterError('AR_EXPORTER_CONFIG'). */
 export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig {
   const cwd = opts.cwd ?? process.cwd();
-  const env = opts.env ?? process.env;
-  let tree: TomlTable = {};
-  let tomlWhere = '';
-  if (opts.configPath !== undefined) {
-    const path = resolve(cwd, opts.configPath);
-    tomlWhere = path;
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      throw new ExporterError('AR_EXPORTER_CONFIG', `--config ${opts.configPath}: cannot read (${(err as Error).message})`, {
-        cause: err,
-      });
-    }
-    try {
-      tree = parseToml(text) as TomlTable;
-    } catch (err) {
-      // smol-toml's message carries line and column.
-      throw new ExporterError('AR_EXPORTER_CONFIG', `${path}: not valid TOML: ${(err as Error).message}`, { cause: err });
-    }
+  const toml = opts.configPath !== undefined ? readToml(opts.configPath, cwd) : undefined;
+  if (toml !== undefined && opts.onWarning !== undefined) {
+    for (const w of unknownKeyWarnings(toml.tree, toml.where)) opts.onWarning(w);
   }
+  const values = resolveFlags(opts, toml, cwd);
+  const maxConnections = checkCombinations(values);
+  return toStartConfig(values as Record<string, never>, maxConnections);
+}
 
-  if (opts.configPath !== undefined && opts.onWarning !== undefined) {
-    for (const w of unknownKeyWarnings(tree, tomlWhere)) opts.onWarning(w);
+interface TomlSource {
+  readonly tree: TomlTable;
+  /** The file's absolute path, for messages. */
+  readonly where: string;
+}
+
+function readToml(configPath: string, cwd: string): TomlSource {
+  const path = resolve(cwd, configPath);
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', `--config ${configPath}: cannot read (${(err as Error).message})`, {
+      cause: err,
+    });
   }
+  try {
+    return { tree: parseToml(text) as TomlTable, where: path };
+  } catch (err) {
+    // smol-toml's message carries line and column.
+    throw new ExporterError('AR_EXPORTER_CONFIG', `${path}: not valid TOML: ${(err as Error).message}`, { cause: err });
+  }
+}
+
+/** Each flag's value by precedence CLI flag > TOML > env var > default, converted; missing required ones throw. */
+function resolveFlags(opts: LoadStartConfigOptions, toml: TomlSource | undefined, cwd: string): Record<string, unknown> {
+  const env = opts.env ?? process.env;
   const values: Record<string, unknown> = {};
   const missing: string[] = [];
   for (const [flag, spec] of Object.entries(START_FLAGS) as [StartFlagName, FlagSpec][]) {
     const cli = opts.flags?.[flag];
-    const fromToml = opts.configPath !== undefined ? tomlLookup(tree, flag) : undefined;
+    const fromToml = toml !== undefined ? tomlLookup(toml.tree, flag) : undefined;
     const fromEnv = spec.env !== undefined ? env[spec.env] : undefined;
     let raw: unknown;
     let where: string;
     if (cli !== undefined) [raw, where] = [cli, `--${flag}`];
-    else if (fromToml !== undefined) [raw, where] = [fromToml, tomlWhere];
+    else if (fromToml !== undefined) [raw, where] = [fromToml, toml!.where];
     else if (fromEnv !== undefined) [raw, where] = [fromEnv, `$${spec.env}`];
     else if (spec.default !== undefined) [raw, where] = [spec.default, 'default'];
     else {
@@ -292,8 +303,11 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
         `(storage at top level, url/session-url under [forward.fluentd])`,
     );
   }
+  return values;
+}
 
-  // TeleportConfig.Check (cli.go).
+/** The checks across flags (cli.go TeleportConfig.Check, fluentd_client.go); returns the effective max connections. */
+function checkCombinations(values: Record<string, unknown>): number {
   const teleportFiles = [
     ['teleport-cert', '`teleport.cert`'],
     ['teleport-key', '`teleport.key`'],
@@ -320,9 +334,8 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
   if ((values['fluentd-cert'] === undefined) !== (values['fluentd-key'] === undefined)) {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'both fluentd_cert and fluentd_key should be specified');
   }
-  const concurrency = values['concurrency'] as number;
   let maxConnections = values['fluentd-max-connections'] as number;
-  if (maxConnections === 0) maxConnections = 2 * concurrency;
+  if (maxConnections === 0) maxConnections = 2 * (values['concurrency'] as number);
   if (maxConnections <= 0) {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd_max_connections should be greater than 0');
   }
@@ -330,8 +343,10 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
   if ((values['fluentd-max-in-flight'] as number) < 0) {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (= max-connections) or greater');
   }
+  return maxConnections;
+}
 
-  const v = values as Record<string, never>;
+function toStartConfig(v: Record<string, never>, maxConnections: number): StartConfig {
   return {
     fluentdUrl: v['fluentd-url'],
     fluentdSessionUrl: v['fluentd-session-url'],
@@ -356,7 +371,7 @@ export function loadStartConfig(opts: LoadStartConfigOptions = {}): StartConfig 
     timeoutMs: v['timeout'],
     dryRun: v['dry-run'],
     exitOnLastEvent: v['exit-on-last-event'],
-    concurrency,
+    concurrency: v['concurrency'],
     windowSizeMs: v['window-size'],
     lockEnabled: v['lock-enabled'],
     lockFailedAttemptsCount: v['lock-failed-attempts-count'],

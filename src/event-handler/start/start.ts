@@ -4,33 +4,23 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { checkNotExpired, loadIdentityFile, loadKeyPair } from '../teleport/identity.ts';
 import { GrpcStatus, isGrpcStatus, TeleportClient } from '../teleport/teleport-client.ts';
-import { readFileSync } from 'node:fs';
-import { Forwarder, OrderedPipeline, parseTarget } from '../forward/forwarder.ts';
-import type { AuditPipeline } from '../forward/forwarder.ts';
-import { PipelinedPipeline } from '../forward/pipelined-pipeline.ts';
 import { LatestWins, StateStore } from '../state/state.ts';
 import { CursorV2Writer, dateKey, loadCursorV2 } from '../state/cursor-v2.ts';
-import { SessionJob } from '../audit/sessions.ts';
 import { AuditDispatch } from '../audit/audit-dispatch.ts';
 import { LegacyWatcher } from '../audit/audit-legacy.ts';
 import type { LegacyPosition } from '../audit/audit-legacy.ts';
 import { BulkExporter } from '../audit/audit-bulk.ts';
 import type { BulkPosition } from '../audit/audit-bulk.ts';
 import { Progress } from './progress.ts';
-import { UserLocker } from '../audit/locks.ts';
+import { Senders } from './senders.ts';
+import type { SendTuning } from './senders.ts';
 import type { StartConfig } from './start-config.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
-export interface StartTuning {
-  readonly backoffBaseMs?: number;
-  readonly backoffMaxMs?: number;
-  readonly roundPauseMs?: number;
+export interface StartTuning extends SendTuning {
   readonly pollIntervalMs?: number;
-  readonly missingDelayMs?: number;
   readonly progressIntervalMs?: number;
   readonly probeRetryMs?: number;
-  /** Wait after a failed RPC (upstream: 5 s legacy, 3 s.. session backoff, 5.6 s.. bulk). */
-  readonly rpcRetryMs?: number;
 }
 
 export interface StartOptions {
@@ -52,6 +42,23 @@ export interface StartResult {
 const SHUTDOWN_GRACE_MS = 5000; // lib.ServeSignals(app, 5s)
 const DAY_MS = 86_400_000;
 
+/** What the route probe and the audit runs share within one `start`. */
+interface Run {
+  readonly cfg: StartConfig;
+  readonly tuning: StartTuning;
+  readonly log: Logger;
+  readonly state: StateStore;
+  readonly client: TeleportClient;
+  readonly getClient: () => TeleportClient;
+  readonly senders: Senders;
+  readonly startMs: number;
+  readonly signal: AbortSignal;
+  readonly skip: ReadonlySet<string>;
+  readonly saver: LatestWins;
+  /** The running audit path's dispatch, once there is one (for progress). */
+  dispatch: { progress: { positionMs: number } } | undefined;
+}
+
 export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<StartResult> {
   const log = opts.log;
   const tuning = opts.tuning ?? {};
@@ -68,172 +75,139 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort);
 
-  const forwarder = new Forwarder(
-    {
-      ca: cfg.fluentdCa,
-      cert: cfg.fluentdCert,
-      key: cfg.fluentdKey,
-      maxConnections: cfg.fluentdMaxConnections,
-      dryRun: cfg.dryRun,
-      backoffBaseMs: tuning.backoffBaseMs,
-      backoffMaxMs: tuning.backoffMaxMs,
-      roundPauseMs: tuning.roundPauseMs,
-    },
-    log,
-  );
-  const sessions = new SessionJob(
-    getClient,
-    forwarder,
-    state,
-    { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs },
-    log,
-  );
-
-  // TryLockUser: only with lock-enabled and not dry-run.
-  const locker =
-    cfg.lockEnabled && !cfg.dryRun
-      ? new UserLocker(getClient, { failedAttempts: cfg.lockFailedAttemptsCount, periodMs: cfg.lockPeriodMs, lockForMs: cfg.lockForMs, retryMs: tuning.rpcRetryMs }, log)
-      : undefined;
-
-  let refreshTimer: NodeJS.Timeout | undefined;
-  if (cfg.teleportRefreshEnabled && cfg.teleportIdentity !== undefined) {
-    const path = cfg.teleportIdentity;
-    refreshTimer = setInterval(() => {
-      client.refreshFromIdentity(path).then(
-        (changed) => changed && log.info({ path, notAfter: client.credentials.notAfter }, 'Reloaded the identity file'),
-        (err: unknown) => log.error({ path, error: (err as Error).message }, 'Failed to reload the identity file, keeping the current one'),
-      );
-    }, cfg.teleportRefreshIntervalMs);
-    refreshTimer.unref();
-  }
-
-  const maxInFlight = cfg.fluentdMaxInFlight > 0 ? cfg.fluentdMaxInFlight : cfg.fluentdMaxConnections;
-  const auditTarget = parseTarget(cfg.fluentdUrl);
-  // More than one in flight: ONE connection with HTTP/1.1 pipelining, so the receiver gets the
-  // events in order (pool sockets would let adjacent POSTs overtake each other). One at a time
-  // (and dry-run): upstream's path through the pool, unchanged.
-  const pipelined = maxInFlight > 1 && !cfg.dryRun;
-  const tls = pipelined
-    ? {
-        ca: cfg.fluentdCa !== undefined ? readFileSync(cfg.fluentdCa) : undefined,
-        cert: cfg.fluentdCert !== undefined ? readFileSync(cfg.fluentdCert) : undefined,
-        key: cfg.fluentdKey !== undefined ? readFileSync(cfg.fluentdKey) : undefined,
-      }
-    : undefined;
-  let pipelinedStream: PipelinedPipeline<unknown> | undefined;
-  function auditPipeline<T>(onCommit: (item: T) => void): AuditPipeline<T> {
-    if (!pipelined) return new OrderedPipeline<T>(maxInFlight, forwarder, onCommit);
-    const p = new PipelinedPipeline<T>(
-      { target: auditTarget, tls, maxInFlight, backoffBaseMs: tuning.backoffBaseMs, backoffMaxMs: tuning.backoffMaxMs, roundPauseMs: tuning.roundPauseMs },
-      log,
-      onCommit,
-    );
-    pipelinedStream = p as PipelinedPipeline<unknown>;
-    return p;
-  }
-  const auditSent = () => forwarder.sent - sessions.eventsSent + (pipelinedStream?.sent ?? 0);
-  const skip = new Set(cfg.skipEventTypes);
+  const senders = new Senders(cfg, tuning, log, state, getClient);
+  const refreshTimer = startIdentityRefresh(cfg, client, log);
   const saveError = (err: unknown) => log.warn({ error: (err as Error).message }, 'Failed to save cursor values, will retry');
-  const saver = new LatestWins(saveError);
-  let progressPosition = startTime.getTime();
-  let auditDispatch: { progress: { positionMs: number } } | undefined;
-
+  const run: Run = {
+    cfg,
+    tuning,
+    log,
+    state,
+    client,
+    getClient,
+    senders,
+    startMs: startTime.getTime(),
+    signal: stop.signal,
+    skip: new Set(cfg.skipEventTypes),
+    saver: new LatestWins(saveError),
+    dispatch: undefined,
+  };
   const progress = new Progress(
     {
-      startMs: startTime.getTime(),
-      positionMs: () => auditDispatch?.progress.positionMs || progressPosition,
-      eventsSent: () => forwarder.sent + (pipelinedStream?.sent ?? 0),
-      sessionsInFlight: () => sessions.inFlight,
+      startMs: run.startMs,
+      positionMs: () => run.dispatch?.progress.positionMs || run.startMs,
+      eventsSent: () => senders.eventsSent,
+      sessionsInFlight: () => senders.sessions.inFlight,
     },
     log,
     opts.tty,
     tuning.progressIntervalMs ?? 30_000,
   );
 
-  sessions.start();
+  senders.sessions.start();
   let path: 'bulk' | 'legacy' | undefined;
   try {
-    // events_job.go runPolling: with no cursor_v2 state, probe the bulk API.
-    if (state.hasCursorV2()) path = 'bulk';
-    while (path === undefined && !stop.signal.aborted) {
-      try {
-        await client.getEventExportChunks(Date.now() + 2 * DAY_MS);
-        path = 'bulk';
-      } catch (err) {
-        if (isGrpcStatus(err, GrpcStatus.UNIMPLEMENTED)) {
-          path = 'legacy';
-          break;
-        }
-        log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
-        await sleep(tuning.probeRetryMs ?? 5000, undefined, { signal: stop.signal }).catch(() => {});
-      }
-    }
+    path = await probeRoute(run);
     log.info({ path }, path === 'bulk' ? 'Using the bulk event export API' : 'Bulk event export API not available, using the legacy search API');
-
-    if (path === 'legacy') {
-      const pipeline = auditPipeline<LegacyPosition>((p) => {
-        saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
-      });
-      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, undefined, sessions, locker);
-      auditDispatch = dispatch;
-      const watcher = new LegacyWatcher(
-        getClient,
-        dispatch,
-        { windowTime: state.getWindowTime(), cursor: state.getCursor(), id: state.getId() },
-        { startMs: startTime.getTime(), windowSizeMs: cfg.windowSizeMs, batch: cfg.batch, types: cfg.types, timeoutMs: cfg.timeoutMs, exitOnLastEvent: cfg.exitOnLastEvent, retryMs: tuning.rpcRetryMs },
-        log,
-        stop.signal,
-      );
-      await watcher.run();
-      await finish(dispatch.drain());
-    } else if (path === 'bulk') {
-      const loaded = loadCursorV2(state.cursorV2Dir);
-      // Legacy cursor values but no cursor_v2: seed the legacy window's date (events_job.go).
-      const legacyWindow = state.getWindowTime();
-      if (loaded.size === 0 && legacyWindow !== undefined) loaded.set(dateKey(legacyWindow.getTime()), { completed: new Set(), partial: new Map() });
-      const writer = new CursorV2Writer(state.cursorV2Dir, loaded);
-      const live = loaded;
-      const pipeline = auditPipeline<BulkPosition>((p) => {
-        BulkExporter.commit(live, p);
-        saver.schedule(() => writer.sync(live));
-      });
-      const dispatch = new AuditDispatch(pipeline, auditTarget, skip, new Set(cfg.types), sessions, locker);
-      auditDispatch = dispatch;
-      const exporter = new BulkExporter(getClient, dispatch, live, { startMs: startTime.getTime(), exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: tuning.pollIntervalMs ?? 16_000, retryMs: tuning.rpcRetryMs }, log, stop.signal);
-      saver.schedule(() => writer.sync(live));
-      await exporter.run();
-      await finish(dispatch.drain());
-      saver.schedule(() => writer.sync(live));
-    }
-    if (cfg.exitOnLastEvent && !stop.signal.aborted) {
-      // Let the recordings registered so far and the locks asked for finish (missing ones wait for a later run).
-      await Promise.race([Promise.all([sessions.idle(), locker?.idle()]), new Promise((r) => stop.signal.addEventListener('abort', r, { once: true }))]);
-    }
+    if (path === 'legacy') await runLegacy(run);
+    else if (path === 'bulk') await runBulk(run);
+    // Let the recordings registered so far and the locks asked for finish (missing ones wait for a later run).
+    if (cfg.exitOnLastEvent && !stop.signal.aborted) await senders.idle(stop.signal);
   } finally {
     progress.stop();
     clearInterval(refreshTimer);
-    sessions.stop();
-    locker?.stop();
-    forwarder.stop();
-    pipelinedStream?.stop();
-    await saver.idle();
-    forwarder.close();
-    pipelinedStream?.close();
-    client.close();
+    await shutdown(run);
     opts.signal?.removeEventListener('abort', onOuterAbort);
-    void progressPosition;
   }
+  return { path: path ?? 'legacy', auditEvents: senders.auditSent, sessionEvents: senders.sessions.eventsSent, stateDir: state.dir };
+}
 
-  /** Waits for in-flight POSTs, at most the shutdown grace once stopping. */
-  async function finish(drain: Promise<void>): Promise<void> {
-    drain.catch(() => {});
-    if (!stop.signal.aborted) {
-      await drain.catch(() => {});
-      return;
+/** teleport-refresh-enabled with an identity file: reload it every interval. */
+function startIdentityRefresh(cfg: StartConfig, client: TeleportClient, log: Logger): NodeJS.Timeout | undefined {
+  if (!cfg.teleportRefreshEnabled || cfg.teleportIdentity === undefined) return undefined;
+  const path = cfg.teleportIdentity;
+  const timer = setInterval(() => {
+    client.refreshFromIdentity(path).then(
+      (changed) => changed && log.info({ path, notAfter: client.credentials.notAfter }, 'Reloaded the identity file'),
+      (err: unknown) => log.error({ path, error: (err as Error).message }, 'Failed to reload the identity file, keeping the current one'),
+    );
+  }, cfg.teleportRefreshIntervalMs);
+  timer.unref();
+  return timer;
+}
+
+/** events_job.go runPolling: with no cursor_v2 state, probe the bulk API; undefined if stopped first. */
+async function probeRoute(run: Run): Promise<'bulk' | 'legacy' | undefined> {
+  if (run.state.hasCursorV2()) return 'bulk';
+  while (!run.signal.aborted) {
+    try {
+      await run.client.getEventExportChunks(Date.now() + 2 * DAY_MS);
+      return 'bulk';
+    } catch (err) {
+      if (isGrpcStatus(err, GrpcStatus.UNIMPLEMENTED)) return 'legacy';
+      run.log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
+      await sleep(run.tuning.probeRetryMs ?? 5000, undefined, { signal: run.signal }).catch(() => {});
     }
-    await Promise.race([drain.catch(() => {}), sleep(SHUTDOWN_GRACE_MS)]);
   }
+  return undefined;
+}
 
-  progressPosition = 0;
-  return { path: path ?? 'legacy', auditEvents: auditSent(), sessionEvents: sessions.eventsSent, stateDir: state.dir };
+/** The window/page search path (SearchUnstructuredEvents), position in the legacy state files. */
+async function runLegacy(run: Run): Promise<void> {
+  const { cfg, state, saver } = run;
+  const pipeline = run.senders.auditPipeline<LegacyPosition>((p) => {
+    saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
+  });
+  const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, undefined, run.senders.sessions, run.senders.locker);
+  run.dispatch = dispatch;
+  const watcher = new LegacyWatcher(
+    run.getClient,
+    dispatch,
+    { windowTime: state.getWindowTime(), cursor: state.getCursor(), id: state.getId() },
+    { startMs: run.startMs, windowSizeMs: cfg.windowSizeMs, batch: cfg.batch, types: cfg.types, timeoutMs: cfg.timeoutMs, exitOnLastEvent: cfg.exitOnLastEvent, retryMs: run.tuning.rpcRetryMs },
+    run.log,
+    run.signal,
+  );
+  await watcher.run();
+  await finish(dispatch.drain(), run.signal);
+}
+
+/** The bulk export path (GetEventExportChunks / ExportUnstructuredEvents), position in cursor_v2. */
+async function runBulk(run: Run): Promise<void> {
+  const { cfg, state, saver } = run;
+  const loaded = loadCursorV2(state.cursorV2Dir);
+  // Legacy cursor values but no cursor_v2: seed the legacy window's date (events_job.go).
+  const legacyWindow = state.getWindowTime();
+  if (loaded.size === 0 && legacyWindow !== undefined) loaded.set(dateKey(legacyWindow.getTime()), { completed: new Set(), partial: new Map() });
+  const writer = new CursorV2Writer(state.cursorV2Dir, loaded);
+  const live = loaded;
+  const pipeline = run.senders.auditPipeline<BulkPosition>((p) => {
+    BulkExporter.commit(live, p);
+    saver.schedule(() => writer.sync(live));
+  });
+  const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, new Set(cfg.types), run.senders.sessions, run.senders.locker);
+  run.dispatch = dispatch;
+  const exporter = new BulkExporter(run.getClient, dispatch, live, { startMs: run.startMs, exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: run.tuning.pollIntervalMs ?? 16_000, retryMs: run.tuning.rpcRetryMs }, run.log, run.signal);
+  saver.schedule(() => writer.sync(live));
+  await exporter.run();
+  await finish(dispatch.drain(), run.signal);
+  saver.schedule(() => writer.sync(live));
+}
+
+/** Waits for in-flight POSTs, at most the shutdown grace once stopping. */
+async function finish(drain: Promise<void>, stop: AbortSignal): Promise<void> {
+  drain.catch(() => {});
+  if (!stop.aborted) {
+    await drain.catch(() => {});
+    return;
+  }
+  await Promise.race([drain.catch(() => {}), sleep(SHUTDOWN_GRACE_MS)]);
+}
+
+/** Stops the senders, lets the last cursor saves land, then closes the sockets and the client. */
+async function shutdown(run: Run): Promise<void> {
+  run.senders.stop();
+  await run.saver.idle();
+  run.senders.close();
+  run.client.close();
 }
