@@ -24,7 +24,7 @@
 // the exact parser, which decides acceptance the Oj way.
 
 import { AuditrelayError } from '../errors.ts';
-import { JsonFloat, OrderedObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { JsonFloat, OrderedObject, type JsonObject, type JsonValue } from '../value/json-value.ts';
 
 export type JsonSyntaxErrorCode = 'AR_JSON_SYNTAX';
 

@@ -5,8 +5,8 @@
 // plain objects and OrderedObjects are Hashes. Times and regexp literals add
 // two classes of our own.
 
-import { JsonFloat, OrderedObject } from '../../parser/json-value.ts';
-import type { JsonValue } from '../../parser/json-value.ts';
+import { JsonFloat, OrderedObject } from '../../value/json-value.ts';
+import type { JsonValue } from '../../value/json-value.ts';
 import { rubyError } from '../errors.ts';
 import { RubyTime } from './ruby-time.ts';
 
