@@ -1,5 +1,5 @@
 // How Ruby values are represented while a `${...}` expression runs.
-// Record values keep their parser shapes (src/parser/json-value.ts), read the
+// Record values keep their parser shapes (src/value/json-value.ts), read the
 // way Oj hands them to Ruby: an integral `number` or a `bigint` is an Integer,
 // a non-integral `number` or a JsonFloat is a Float, arrays are Arrays,
 // plain objects and OrderedObjects are Hashes. Times and regexp literals add
