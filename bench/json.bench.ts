@@ -5,8 +5,8 @@
 
 import { readFileSync } from 'node:fs';
 import { parseJson, parseJsonExact } from '../src/parser/json-text.ts';
-import { ojDump } from '../src/format/oj-json.ts';
-import type { JsonValue } from '../src/parser/json-value.ts';
+import { ojDump } from '../src/value/oj-json.ts';
+import type { JsonValue } from '../src/value/json-value.ts';
 
 const fixture = new URL('../test/fixtures/teleport-events.jsonl', import.meta.url);
 const events = readFileSync(fixture, 'utf8').split('\n').filter((l) => l !== '');

@@ -4,7 +4,7 @@
 
 import type { Logger } from 'pino';
 import type { EventTime } from './time/event-time.ts';
-import type { JsonRecord } from './parser/json-value.ts';
+import type { JsonRecord } from './value/json-value.ts';
 
 export interface Event {
   time: EventTime;

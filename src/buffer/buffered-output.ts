@@ -4,10 +4,10 @@
 // resolves once the bytes are committed. Chunks are enqueued per flush_mode
 // and written to the ChunkSink by flush workers with Fluentd's retries.
 
-import type { ConfigElement } from '../config/element.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
-import { fieldOf } from '../format/record-field.ts';
-import { JsonFloat } from '../parser/json-value.ts';
+import { fieldOf } from '../value/record-field.ts';
+import { JsonFloat } from '../value/json-value.ts';
 import type { ChunkKeyInfo, ChunkMetadata, ChunkSink } from './chunk-api.ts';
 
 export type { ChunkKeyInfo } from './chunk-api.ts';

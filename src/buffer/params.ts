@@ -4,10 +4,10 @@
 // `default` → lazy with a time key else interval, per-type size defaults,
 // queue_limit_length → total_limit_size, and the same warnings/errors.
 
-import type { ParamSchema, ParamsOf } from '../config/param-schema.ts';
-import { ConfigElement } from '../config/element.ts';
-import { configureParams } from '../config/params.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
+import { ConfigElement } from '../params/element.ts';
+import { configureParams } from '../params/params.ts';
+import { ConfigError } from '../params/errors.ts';
 import { localZoneName } from './timekey.ts';
 import { parseZone } from '../time/zone.ts';
 

@@ -3,7 +3,7 @@
 // Two-space indent per level, params before subsections, secret params as
 // `xxxxxx`, params a plugin declared as strings double-quoted and escaped.
 
-import type { ConfigElement } from './element.ts';
+import type { ConfigElement } from '../params/element.ts';
 
 /** Render the tree like Fluentd's `conf.to_s.rstrip`; `secretKeys` are masked in every section. */
 export function dumpConfig(root: ConfigElement, secretKeys: Iterable<string> = []): string {

@@ -8,7 +8,7 @@
 // ENV['NAME'] / ENV["NAME"] (a missing variable interpolates nil, i.e. "", as
 // Ruby does) and refuses any other code rather than silently dropping it.
 
-import { ConfigError } from './errors.ts';
+import { ConfigError } from '../params/errors.ts';
 import { dumpJsonAsRuby } from './ruby-json.ts';
 import type { Scanner } from './scanner.ts';
 

@@ -5,9 +5,9 @@
 
 import { globSync, readFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { ConfigElement } from './element.ts';
-import type { SourcePos } from './element.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigElement } from '../params/element.ts';
+import type { SourcePos } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import { parseLiteral, scanString } from './literal.ts';
 import type { LiteralContext } from './literal.ts';
 import { Scanner } from './scanner.ts';

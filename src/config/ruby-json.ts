@@ -3,9 +3,9 @@
 // `[1,2.5,{"a":2}]`. JSON.stringify would print the float 2.0 as `2`; Ruby
 // prints `2.0`, so numbers are re-rendered the way Ruby's Float#to_s does.
 
-import { ConfigError } from './errors.ts';
-import type { SourcePos } from './element.ts';
-import { rubyFloatToS } from '../format/oj-json.ts';
+import { ConfigError } from '../params/errors.ts';
+import type { SourcePos } from '../params/element.ts';
+import { rubyFloatToS } from '../value/oj-json.ts';
 
 /** Re-dump valid JSON text as Ruby's JSON.dump would. */
 export function dumpJsonAsRuby(text: string, pos: SourcePos): string {

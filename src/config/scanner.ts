@@ -4,7 +4,7 @@
 // lexer — is what makes quirks like `k1 #not_comment` → "#not_comment" and
 // `k1 a #comment` → "a" come out exactly as Fluentd reads them (fluentd.md §10).
 
-import type { SourcePos } from './element.ts';
+import type { SourcePos } from '../params/element.ts';
 
 // Ruby `\z` (end of string); Ruby `.` is `[^\n]` (it matches \r, JS `.` does not).
 const EOS = '(?![\\s\\S])';

@@ -7,7 +7,7 @@
 // (once per param of that section, as Fluentd logs it). A section with no
 // params produces no warning in Fluentd either.
 
-import type { ConfigElement, SourcePos } from './element.ts';
+import type { ConfigElement, SourcePos } from '../params/element.ts';
 import { renderElement } from './dump.ts';
 
 export interface ConfigWarning {

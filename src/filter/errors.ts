@@ -1,7 +1,7 @@
 import { AuditrelayError } from '../errors.ts';
 
 // Codes of the filter stage. Configure-time problems are ConfigErrors
-// (src/config/errors.ts, e.g. AR_CONF_UNSUPPORTED_RUBY); these are raised per event.
+// (src/params/errors.ts, e.g. AR_CONF_UNSUPPORTED_RUBY); these are raised per event.
 export type FilterErrorCode =
   | 'AR_FILTER_RUBY' // a Ruby-like runtime error inside `${...}` (NoMethodError on nil, TypeError, KeyError…)
   | 'AR_FILTER_EXPAND'; // Fluentd's "failed to expand `<expr>` : error = <e>" wrapper; the event goes to emitErrorEvent

@@ -8,7 +8,7 @@
 // configure and resolved per event without building the table.
 
 import type { Logger } from 'pino';
-import type { JsonValue } from '../parser/json-value.ts';
+import type { JsonValue } from '../value/json-value.ts';
 import type { Scope } from './ruby-expr/evaluate.ts';
 import { RubyTime } from './ruby-expr/ruby-time.ts';
 import { hashGet, toS } from './ruby-expr/value.ts';

@@ -2,10 +2,10 @@
 // (lib/fluent/plugin_helper/record_accessor.rb): `key`, `$.a.b`, `$.a[0]`,
 // `$['a']['b c']`. Parsed at configure; the syntax errors keep Fluentd's text.
 
-import { ConfigError } from '../config/errors.ts';
-import type { SourcePos } from '../config/element.ts';
-import { JsonFloat, OrderedObject } from '../parser/json-value.ts';
-import type { JsonRecord, JsonValue } from '../parser/json-value.ts';
+import { ConfigError } from '../params/errors.ts';
+import type { SourcePos } from '../params/element.ts';
+import { JsonFloat, OrderedObject } from '../value/json-value.ts';
+import type { JsonRecord, JsonValue } from '../value/json-value.ts';
 
 export type AccessorKey = string | number;
 

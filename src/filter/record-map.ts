@@ -6,9 +6,9 @@
 // Ruby's Hash#merge! does: existing keys keep their position, new keys go last.
 
 import type { Logger } from 'pino';
-import type { ConfigElement, SourcePos } from '../config/element.ts';
-import { JsonFloat, OrderedObject } from '../parser/json-value.ts';
-import type { JsonRecord, JsonValue } from '../parser/json-value.ts';
+import type { ConfigElement, SourcePos } from '../params/element.ts';
+import { JsonFloat, OrderedObject } from '../value/json-value.ts';
+import type { JsonRecord, JsonValue } from '../value/json-value.ts';
 import { PlaceholderTemplate } from './placeholder.ts';
 import type { Scope } from './ruby-expr/evaluate.ts';
 import { RubyTemplate } from './ruby-expr/template.ts';

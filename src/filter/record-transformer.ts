@@ -6,13 +6,13 @@
 //   remove_keys deleted
 // An expansion error drops the event and hands it to emit_error_event.
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import { ConfigError } from '../config/errors.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import { ConfigError } from '../params/errors.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Event, Filter, PluginContext } from '../plugin-api.ts';
-import { OrderedObject } from '../parser/json-value.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
+import { OrderedObject } from '../value/json-value.ts';
+import type { JsonRecord } from '../value/json-value.ts';
 import { EventTime } from '../time/event-time.ts';
 import { localZone, UTC } from '../time/zone.ts';
 import { rubyError } from './errors.ts';

@@ -1,14 +1,14 @@
 // formatter_csv: the listed fields as one CSV row (Ruby CSV, force_quotes by
 // default: every field quoted, `"` doubled; nil is an empty unquoted field).
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
-import { rubyToS } from './ruby-to-s.ts';
-import { fieldOf } from './record-field.ts';
+import type { JsonRecord } from '../value/json-value.ts';
+import { rubyToS } from '../value/ruby-to-s.ts';
+import { fieldOf } from '../value/record-field.ts';
 
 export const params = {
   fields: { type: 'array', required: true, desc: 'Record keys to write, in order.' },

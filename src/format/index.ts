@@ -1,8 +1,8 @@
 // The formatter registry: `<format> @type X </format>` → a Formatter. Types are
 // resolved when the plugin is configured, never per event.
 
-import { ConfigElement } from '../config/element.ts';
-import { ConfigError } from '../config/errors.ts';
+import { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import { JsonFormatter } from './json.ts';
 import { OutFileFormatter } from './out-file.ts';
@@ -11,10 +11,7 @@ import { SingleValueFormatter } from './single-value.ts';
 import { CsvFormatter } from './csv.ts';
 import { StdoutFormatter } from './stdout.ts';
 
-export { ojDump, ojDumpLine } from './oj-json.ts';
 export { TimeFormatter, timeFormatParams } from './time-format.ts';
-export { rubyToS } from './ruby-to-s.ts';
-export { fieldOf, entriesOf } from './record-field.ts';
 
 const simpleFormatters = {
   json: JsonFormatter,

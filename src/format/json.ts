@@ -1,13 +1,13 @@
 // formatter_json (fluentd.md §7): Oj.dump(record) in compat mode, one line
 // per event; time and tag are not included.
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
-import { ojDump } from './oj-json.ts';
+import type { JsonRecord } from '../value/json-value.ts';
+import { ojDump } from '../value/oj-json.ts';
 import { newlineParam, newlineOf } from './newline.ts';
 
 export const params = {

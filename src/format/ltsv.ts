@@ -1,14 +1,14 @@
 // formatter_ltsv: label:value pairs joined by TAB, values as Ruby to_s with the
 // delimiter replaced.
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
+import type { JsonRecord } from '../value/json-value.ts';
 import { newlineParam, newlineOf } from './newline.ts';
-import { rubyToS } from './ruby-to-s.ts';
-import { entriesOf } from './record-field.ts';
+import { rubyToS } from '../value/ruby-to-s.ts';
+import { entriesOf } from '../value/record-field.ts';
 
 export const params = {
   delimiter: { type: 'string', default: '\t', desc: 'Between pairs.' },

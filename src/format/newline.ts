@@ -1,5 +1,5 @@
 // Fluentd's Newline::Mixin: `newline lf|crlf`.
-import type { ParamSchema } from '../config/param-schema.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
 
 export const newlineParam = {
   newline: { type: 'enum', enum: ['lf', 'crlf'], default: 'lf', desc: 'Line terminator.' },

@@ -2,13 +2,13 @@
 // Fluentd writes the JSON with JSON.generate; for every value auditrelay
 // carries that is byte-identical to Oj compat output except `-0.0`.
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
-import { ojDump } from './oj-json.ts';
+import type { JsonRecord } from '../value/json-value.ts';
+import { ojDump } from '../value/oj-json.ts';
 import { newlineParam, newlineOf } from './newline.ts';
 import { TimeFormatter, timeFormatParams } from './time-format.ts';
 

@@ -1,12 +1,12 @@
 // formatter_stdout (fluentd.md §6, O4): `<time %Y-%m-%d %H:%M:%S.%N %z> <tag>: <json>\n`,
 // the time in the process zone. The inner formatter is `output_type` (json).
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
+import type { JsonRecord } from '../value/json-value.ts';
 import { Strftime } from '../time/strftime.ts';
 import { localZone, parseZone, UTC, type TimeZone } from '../time/zone.ts';
 import { timeFormatParams } from './time-format.ts';

@@ -2,7 +2,7 @@
 // formatter prints the event time. With no time_format it is Ruby's
 // Time#iso8601 (`2022-09-21T18:51:04+00:00`, or `…Z` when utc).
 
-import type { ParamSchema, ParamsOf } from '../config/param-schema.ts';
+import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import { Strftime } from '../time/strftime.ts';
 import { UTC, localZone, parseZone, type TimeZone } from '../time/zone.ts';
 import type { EventTime } from '../time/event-time.ts';

@@ -9,7 +9,7 @@ import { decodeMulti } from '@msgpack/msgpack';
 import type { Parser } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
 import { parseJson } from '../parser/json-text.ts';
-import { JsonFloat, OrderedObject, type JsonRecord, type JsonValue } from '../parser/json-value.ts';
+import { JsonFloat, OrderedObject, type JsonRecord, type JsonValue } from '../value/json-value.ts';
 import { InputError } from './errors.ts';
 import { parseQuery } from './http-request.ts';
 

@@ -7,10 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, getFips } from 'node:crypto';
 import type { SecureVersion } from 'node:tls';
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 
 const VERSIONS = ['TLSv1_1', 'TLSv1_2', 'TLSv1_3', 'TLS1_1', 'TLS1_2', 'TLS1_3'] as const;
 

@@ -1,7 +1,7 @@
 // out_null: accepts and discards.
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Output, PluginContext } from '../plugin-api.ts';
 
 export const params = {

@@ -1,6 +1,6 @@
 // out_relabel: hands the events to another <label> (its `@label`).
-import type { ConfigElement } from '../config/element.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 
 export class RelabelOutput implements Output {

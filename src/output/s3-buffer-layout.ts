@@ -3,8 +3,8 @@
 // owns and validates these params; this only peeks at them (without marking
 // them used) so the S3 key matches the chunking.
 
-import type { ConfigElement } from '../config/element.ts';
-import { convertParam } from '../config/convert.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { convertParam } from '../params/convert.ts';
 import { localZone, parseZone, type TimeZone } from '../time/zone.ts';
 
 export interface BufferLayout {

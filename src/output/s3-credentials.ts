@@ -16,10 +16,10 @@ import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
 import { fromContainerMetadata, fromInstanceMetadata } from '@smithy/credential-provider-imds';
 import { fromIni } from '@aws-sdk/credential-provider-ini';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
-import type { ConfigElement } from '../config/element.ts';
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ConfigElement } from '../params/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import { ConfigError } from '../params/errors.ts';
 
 export const assumeRoleParams = {
   role_arn: { type: 'string', required: true, secret: true, desc: 'ARN of the role to assume.' },

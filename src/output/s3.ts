@@ -16,10 +16,10 @@ import {
   type S3ClientConfig,
 } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { ConfigElement } from '../config/element.ts';
-import type { ParamSchema, ParamsOf } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ConfigElement } from '../params/element.ts';
+import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { ChunkSink, ChunkView } from '../buffer/chunk-api.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
 import { createFormatter } from '../format/index.ts';

@@ -2,9 +2,9 @@
 // formatter, written raw to the log stream as Fluentd's `$log.write` does, so
 // event lines interleave with log lines exactly as in a fluentd container.
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Event, Formatter, Output, PluginContext } from '../plugin-api.ts';
 import { createFormatter } from '../format/index.ts';
 

@@ -1,11 +1,9 @@
 // The parser registry: `<parse> @type X` → a Parser.
-import type { ConfigElement } from '../config/element.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Parser, PluginContext } from '../plugin-api.ts';
 import { JsonParser } from './json.ts';
 
 export { parseJson } from './json-text.ts';
-export { JsonFloat, OrderedObject } from './json-value.ts';
-export type { JsonValue, JsonObject, JsonRecord } from './json-value.ts';
 export { ParserError } from './errors.ts';
 
 const parsers = { json: JsonParser } as const;

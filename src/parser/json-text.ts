@@ -24,7 +24,8 @@
 // the exact parser, which decides acceptance the Oj way.
 
 import { AuditrelayError } from '../errors.ts';
-import { JsonFloat, OrderedObject, type JsonObject, type JsonValue } from './json-value.ts';
+import { OrderedObject, type JsonObject, type JsonValue } from '../value/json-value.ts';
+import { readNumber, readString, type JsonCursor } from './json-lexemes.ts';
 
 export type JsonSyntaxErrorCode = 'AR_JSON_SYNTAX';
 
@@ -55,9 +56,6 @@ export function parseJson(text: string): JsonValue {
 export function parseJsonExact(text: string): JsonValue {
   return new OjCompatParser(text).parseDocument();
 }
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-const MIN_SAFE = -MAX_SAFE;
 
 /**
  * True when JSON.parse(text), if it succeeds, gives exactly the value Oj would:
@@ -131,7 +129,7 @@ export function isPlainJson(text: string): boolean {
 type Container = JsonValue[] | JsonObject | OrderedObject;
 
 /** One parse of one text; iterative (explicit stack) because Oj has no depth limit. */
-class OjCompatParser {
+class OjCompatParser implements JsonCursor {
   readonly text: string;
   readonly len: number;
   pos = 0;
@@ -175,23 +173,8 @@ class OjCompatParser {
           stack.push([]);
           continue;
         }
-      } else if (c === 0x22) {
-        this.pos++;
-        value = this.readString();
-      } else if (c === 0x74) {
-        value = this.readWord('true', true);
-      } else if (c === 0x66) {
-        value = this.readWord('false', false);
-      } else if (c === 0x6e && this.text.charCodeAt(this.pos + 1) === 0x75) {
-        value = this.readWord('null', null);
-      } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x49 || c === 0x4e || c === 0x6e) {
-        value = this.readNumber();
-      } else if (c === 0) {
-        throw this.fail(stack.length === 0 ? 'the body is empty' : 'the JSON text ends in the middle of a value',
-          'send a complete JSON object or array');
       } else {
-        throw this.fail(`unexpected ${this.describe(c)} where a value should start`,
-          'a value is an object, array, string, number, true, false or null');
+        value = this.readScalar(c, stack.length);
       }
 
       // Hand the value to its container; close containers that end here.
@@ -228,6 +211,28 @@ class OjCompatParser {
           value = obj;
         }
       }
+    }
+  }
+
+  /** A string, word or number starting with `c`; `depth` is the number of open containers. */
+  readScalar(c: number, depth: number): JsonValue {
+    if (c === 0x22) {
+      this.pos++;
+      return readString(this);
+    } else if (c === 0x74) {
+      return this.readWord('true', true);
+    } else if (c === 0x66) {
+      return this.readWord('false', false);
+    } else if (c === 0x6e && this.text.charCodeAt(this.pos + 1) === 0x75) {
+      return this.readWord('null', null);
+    } else if (c === 0x2d || (c >= 0x30 && c <= 0x39) || c === 0x49 || c === 0x4e || c === 0x6e) {
+      return readNumber(this);
+    } else if (c === 0) {
+      throw this.fail(depth === 0 ? 'the body is empty' : 'the JSON text ends in the middle of a value',
+        'send a complete JSON object or array');
+    } else {
+      throw this.fail(`unexpected ${this.describe(c)} where a value should start`,
+        'a value is an object, array, string, number, true, false or null');
     }
   }
 
@@ -277,7 +282,7 @@ class OjCompatParser {
     const c = this.peek();
     if (c !== 0x22) throw this.fail(`expected a quoted object key, found ${this.describe(c)}`, 'object keys are strings in double quotes; no trailing comma before }');
     this.pos++;
-    const key = this.readString();
+    const key = readString(this);
     this.skipSpace();
     const d = this.peek();
     if (d !== 0x3a) throw this.fail(`expected ':' after an object key, found ${this.describe(d)}`, 'write "key":value');
@@ -285,147 +290,10 @@ class OjCompatParser {
     return key;
   }
 
-  /** Entered just after the opening quote. */
-  readString(): string {
-    const text = this.text;
-    const len = this.len;
-    const start = this.pos;
-    let i = start;
-    for (;;) {
-      if (i >= len) throw this.failAt(start - 1, 'a string is not terminated', 'close it with "');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        this.pos = i + 1;
-        return text.slice(start, i);
-      }
-      if (c === 0x5c) break;
-      if (c === 0) throw this.failAt(i, 'a NUL character inside a string', 'write it as \\u0000');
-      i++;
-    }
-    let out = text.slice(start, i);
-    for (;;) {
-      if (i >= len) throw this.failAt(start - 1, 'a string is not terminated', 'close it with "');
-      const c = text.charCodeAt(i);
-      if (c === 0x22) {
-        this.pos = i + 1;
-        return out;
-      }
-      if (c === 0) throw this.failAt(i, 'a NUL character inside a string', 'write it as \\u0000');
-      if (c !== 0x5c) {
-        const run = i;
-        let d = c;
-        while (d !== 0x22 && d !== 0x5c && d !== 0 && i < len) d = text.charCodeAt(++i);
-        out += text.slice(run, i);
-        continue;
-      }
-      i++;
-      if (i >= len) throw this.failAt(start - 1, 'a string is not terminated', 'close it with "');
-      const e = text.charCodeAt(i);
-      switch (e) {
-        case 0x6e: out += '\n'; break;
-        case 0x72: out += '\r'; break;
-        case 0x74: out += '\t'; break;
-        case 0x66: out += '\f'; break;
-        case 0x62: out += '\b'; break;
-        case 0x75: {
-          let code = this.readHex(i + 1);
-          i += 4;
-          if (code >= 0xd800 && code <= 0xdfff) {
-            // parse.c: a surrogate must be followed by another \u escape, whatever it is.
-            if (text.charCodeAt(i + 1) !== 0x5c || text.charCodeAt(i + 2) !== 0x75) {
-              throw this.failAt(i - 5, `a lone surrogate escape \\u${code.toString(16)}`,
-                'write the character itself, or a \\uD800-\\uDBFF\\uDC00-\\uDFFF pair');
-            }
-            const low = this.readHex(i + 3);
-            i += 6;
-            code = ((((code - 0xd800) & 0x3ff) << 10) | ((low - 0xdc00) & 0x3ff)) + 0x10000;
-          }
-          out += String.fromCodePoint(code);
-          break;
-        }
-        default:
-          // `\"`, `\\`, `\/` and, in compat mode, any other character stands for itself.
-          out += text[i];
-      }
-      i++;
-    }
-  }
-
-  readHex(at: number): number {
-    let code = 0;
-    for (let k = 0; k < 4; k++) {
-      const c = this.text.charCodeAt(at + k);
-      let v: number;
-      if (c >= 0x30 && c <= 0x39) v = c - 0x30;
-      else if (c >= 0x41 && c <= 0x46) v = c - 0x37;
-      else if (c >= 0x61 && c <= 0x66) v = c - 0x57;
-      else throw this.failAt(at + k, 'a \\u escape without 4 hex digits', 'write \\u followed by exactly 4 hex digits');
-      code = (code << 4) | v;
-    }
-    return code;
-  }
-
   readWord(word: string, value: JsonValue): JsonValue {
     if (!this.text.startsWith(word, this.pos)) throw this.fail(`a word that is not ${word}`, 'the words JSON knows are true, false and null');
     this.pos += word.length;
     return value;
-  }
-
-  /** parse.c read_num in compat mode with bigdecimal_load :float. */
-  readNumber(): JsonValue {
-    const text = this.text;
-    const start = this.pos;
-    let i = start;
-    let c = text.charCodeAt(i);
-    let neg = false;
-    if (c === 0x2d) {
-      neg = true;
-      c = text.charCodeAt(++i);
-    }
-    // Deliberate difference (README): Oj accepts NaN/Infinity and then writes
-    // them as bare words, which no SIEM can read back as JSON. Refused here (400).
-    if (c === 0x49 || c === 0x4e || c === 0x6e) {
-      throw this.failAt(start, 'NaN or Infinity, which JSON cannot carry', 'send a finite number, or the value as a string');
-    }
-    let zeros = false;
-    while (c === 0x30) {
-      zeros = true;
-      c = text.charCodeAt(++i);
-    }
-    const significant = i;
-    while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
-    const significantDigits = i - significant;
-    if (zeros && significantDigits > 0) throw this.failAt(start, 'a number with a leading zero', 'write it without leading zeros');
-    let isFloat = false;
-    if (c === 0x2e) {
-      i++;
-      if (neg && i - start === 2) throw this.failAt(start, "a number starting '-.'", 'write -0.5, not -.5');
-      c = text.charCodeAt(i);
-      if (!(c >= 0x30 && c <= 0x39)) throw this.failAt(i, "a '.' without digits after it", 'write 1.0, not 1.');
-      while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
-      isFloat = true;
-    }
-    if (c === 0x65 || c === 0x45) {
-      isFloat = true;
-      c = text.charCodeAt(++i);
-      if (c === 0x2b || c === 0x2d) c = text.charCodeAt(++i);
-      const expStart = i;
-      while (c >= 0x30 && c <= 0x39) c = text.charCodeAt(++i);
-      // Oj hands the token to strtod and refuses it unless all of it was used.
-      if (i === expStart) throw this.failAt(start, 'an exponent without digits', 'write 1e5, not 1e');
-      if (!zeros && significantDigits === 0) throw this.failAt(start, "a number starting '-e'", 'write -1e5');
-    }
-    this.pos = i;
-    if (!isFloat) {
-      if (significantDigits === 0) return 0; // "0", "-0", "000", and Oj's bare "-"
-      if (significantDigits <= 15) return Number(text.slice(start, i));
-      const big = BigInt(text.slice(start, i));
-      return big >= MIN_SAFE && big <= MAX_SAFE ? Number(big) : big;
-    }
-    // strtod / BigDecimal#to_f both round correctly, as Number() does; 1e400 → Infinity.
-    const d = Number(text.slice(start, i));
-    if (!Number.isFinite(d)) throw this.failAt(start, 'a number too large for a double (it would become Infinity)', 'send it as a string');
-    return Number.isInteger(d) ? new JsonFloat(d) : d;
   }
 
   describe(c: number): string {

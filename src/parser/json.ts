@@ -3,14 +3,14 @@
 // (keep_time_key false) and parsed with the TimeParser; a time that does not
 // parse fails the whole body (in_http answers 400 with this message).
 
-import type { ParamSchema } from '../config/param-schema.ts';
-import { configureParams } from '../config/params.ts';
-import type { ConfigElement } from '../config/element.ts';
+import type { ParamSchema } from '../params/param-schema.ts';
+import { configureParams } from '../params/params.ts';
+import type { ConfigElement } from '../params/element.ts';
 import type { Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
 import { TimeParser } from '../time/time-parser.ts';
 import { parseJson } from './json-text.ts';
-import { OrderedObject, type JsonObject, type JsonRecord, type JsonValue } from './json-value.ts';
+import { OrderedObject, type JsonObject, type JsonRecord, type JsonValue } from '../value/json-value.ts';
 import { ParserError } from './errors.ts';
 
 export const params = {

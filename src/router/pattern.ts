@@ -2,8 +2,8 @@
 // argument is split on whitespace; each part is `**`, a `/regex/`, or a glob
 // compiled to an anchored regex exactly as GlobMatchPattern builds it.
 
-import { ConfigError } from '../config/errors.ts';
-import type { SourcePos } from '../config/element.ts';
+import { ConfigError } from '../params/errors.ts';
+import type { SourcePos } from '../params/element.ts';
 
 export interface TagMatcher {
   readonly source: string;

@@ -4,11 +4,11 @@
 // @type names are resolved here, so a request only walks prebuilt arrays.
 
 import type { Logger } from 'pino';
-import type { ConfigElement } from '../config/element.ts';
-import { ConfigError } from '../config/errors.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
-import type { JsonRecord } from '../parser/json-value.ts';
+import type { JsonRecord } from '../value/json-value.ts';
 import { EventRouter, type Rule } from './event-router.ts';
 import { compilePatterns } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';

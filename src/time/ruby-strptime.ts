@@ -61,38 +61,55 @@ function numPattern(fmt: string, at: number): boolean {
   return c !== undefined && ('CDdeFGgHIjkLlMmNQRrSsTUuVvWwXxYy'.includes(c) || (c >= '0' && c <= '9'));
 }
 
-/** date__strptime_internal: new cursor, or -1 on failure. */
-function scan(str: string, si: number, fmt: string, f: Fields): number {
-  let digitsRead = 0;
-  const read = (width: number): number | undefined => {
+/** The text scan() reads and where it is; `digitsRead` is the width of the last number read. */
+class TextCursor {
+  readonly str: string;
+  si: number;
+  digitsRead = 0;
+
+  constructor(str: string, si: number) {
+    this.str = str;
+    this.si = si;
+  }
+
+  read(width: number): number | undefined {
+    const str = this.str;
+    const si = this.si;
     let k = 0;
     while (si + k < str.length && k < width && str[si + k] >= '0' && str[si + k] <= '9') k++;
     if (k === 0) return undefined;
     const v = Number(str.slice(si, si + k));
-    si += k;
-    digitsRead = k;
+    this.si += k;
+    this.digitsRead = k;
     return v;
-  };
-  const spaced = (): number | undefined => {
-    if (str[si] === ' ') { si++; return read(1); }
-    return read(2);
-  };
-  const names = (list: string[]): number => {
-    const rest = str.slice(si, si + 9).toLowerCase();
+  }
+
+  spaced(): number | undefined {
+    if (this.str[this.si] === ' ') { this.si++; return this.read(1); }
+    return this.read(2);
+  }
+
+  names(list: string[]): number {
+    const rest = this.str.slice(this.si, this.si + 9).toLowerCase();
     const i = list.findIndex((name) => rest.startsWith(name));
-    if (i >= 0) si += list[i].length;
+    if (i >= 0) this.si += list[i].length;
     return i;
-  };
+  }
+}
+
+/** date__strptime_internal: new cursor, or -1 on failure. */
+function scan(str: string, si: number, fmt: string, f: Fields): number {
+  const t = new TextCursor(str, si);
   for (let fi = 0; fi < fmt.length; fi++) {
     let c = fmt[fi];
-    if (isSpace(c)) { while (isSpace(str[si])) si++; continue; }
-    if (c !== '%') { if (str[si] !== c) return -1; si++; continue; }
+    if (isSpace(c)) { while (isSpace(t.str[t.si])) t.si++; continue; }
+    if (c !== '%') { if (t.str[t.si] !== c) return -1; t.si++; continue; }
     c = fmt[++fi];
     if ((c === 'E' && 'cCxXyY'.includes(fmt[fi + 1] ?? '\0')) || (c === 'O' && 'deHImMSuUVwWy'.includes(fmt[fi + 1] ?? '\0'))) {
       c = fmt[++fi];
     } else if (c === 'E' || c === 'O') {
-      if (str[si] !== '%') return -1; // "ordinal": the % itself is literal
-      si++;
+      if (t.str[t.si] !== '%') return -1; // "ordinal": the % itself is literal
+      t.si++;
       fi--;
       continue;
     }
@@ -102,71 +119,78 @@ function scan(str: string, si: number, fmt: string, f: Fields): number {
       fi += m[0].length - 1;
       c = 'z';
     }
-    let v: number | undefined;
-    switch (c) {
-      case 'A': case 'a': if (names(DAY_NAMES) < 0) return -1; break;
-      case 'B': case 'b': case 'h': { const i = names(MONTH_NAMES); if (i < 0) return -1; f.mon = (i % 12) + 1; break; }
-      case 'C': if ((v = read(numPattern(fmt, fi + 1) ? 2 : Infinity)) === undefined) return -1; f.cent = v; break;
-      case 'd': case 'e': if ((v = spaced()) === undefined || v < 1 || v > 31) return -1; f.mday = v; break;
-      case 'H': case 'k': if ((v = spaced()) === undefined || v > 24) return -1; f.hour = v; break;
-      case 'I': case 'l': if ((v = spaced()) === undefined || v < 1 || v > 12) return -1; f.hour = v; break;
-      case 'j': if ((v = read(3)) === undefined || v < 1 || v > 366) return -1; f.yday = v; break;
-      case 'L': case 'N': {
-        let sign = 1;
-        if (str[si] === '+' || str[si] === '-') { sign = str[si] === '-' ? -1 : 1; si++; }
-        if ((v = read(numPattern(fmt, fi + 1) ? (c === 'L' ? 3 : 9) : Infinity)) === undefined) return -1;
-        f.fraction = sign * v;
-        f.fractionDigits = digitsRead;
-        break;
-      }
-      case 'M': if ((v = read(2)) === undefined || v > 59) return -1; f.min = v; break;
-      case 'm': if ((v = read(2)) === undefined || v < 1 || v > 12) return -1; f.mon = v; break;
-      case 'P': case 'p': { const i = names(MERIDIANS); if (i < 0) return -1; f.merid = i % 2 === 0 ? 0 : 12; break; }
-      case 'Q': case 's': {
-        const negative = str[si] === '-';
-        if (negative) si++;
-        if ((v = read(Infinity)) === undefined) return -1;
-        f.seconds = negative ? -v : v;
-        f.secondsMs = c === 'Q';
-        break;
-      }
-      case 'S': if ((v = read(2)) === undefined || v > 60) return -1; f.sec = v; break;
-      case 'w': if ((v = read(1)) === undefined || v > 6) return -1; break;
-      case 'Y': {
-        let sign = 1;
-        if (str[si] === '+' || str[si] === '-') { sign = str[si] === '-' ? -1 : 1; si++; }
-        if ((v = read(numPattern(fmt, fi + 1) ? 4 : Infinity)) === undefined) return -1;
-        f.year = sign * v;
-        break;
-      }
-      case 'y':
-        if ((v = read(2)) === undefined) return -1;
-        f.year = v;
-        if (f.cent === undefined) f.cent = v >= 69 ? 19 : 20;
-        break;
-      case 'Z': case 'z': {
-        const m = ZONE_PATTERN.exec(str.slice(si));
-        if (m === null) return -1;
-        si += m[0].length;
-        f.zone = m[1];
-        break;
-      }
-      case '%': if (str[si] !== '%') return -1; si++; break;
-      default:
-        if (RECUR[c] !== undefined) {
-          si = scan(str, si, RECUR[c], f);
-          if (si < 0) return -1;
-          break;
-        }
-        // Unknown directive (a width like %3N included): "%" and the next
-        // character must appear literally in the text.
-        if (str[si] !== '%') return -1;
-        si++;
-        if (fi < fmt.length && str[si] !== fmt[fi]) return -1;
-        si++;
-    }
+    if (!convert(t, c, fmt, fi, f)) return -1;
   }
-  return si;
+  return t.si;
+}
+
+/** One conversion `%c` (at fi in fmt) read from the cursor into f; false when the text does not match. */
+function convert(t: TextCursor, c: string, fmt: string, fi: number, f: Fields): boolean {
+  let v: number | undefined;
+  switch (c) {
+    case 'A': case 'a': if (t.names(DAY_NAMES) < 0) return false; break;
+    case 'B': case 'b': case 'h': { const i = t.names(MONTH_NAMES); if (i < 0) return false; f.mon = (i % 12) + 1; break; }
+    case 'C': if ((v = t.read(numPattern(fmt, fi + 1) ? 2 : Infinity)) === undefined) return false; f.cent = v; break;
+    case 'd': case 'e': if ((v = t.spaced()) === undefined || v < 1 || v > 31) return false; f.mday = v; break;
+    case 'H': case 'k': if ((v = t.spaced()) === undefined || v > 24) return false; f.hour = v; break;
+    case 'I': case 'l': if ((v = t.spaced()) === undefined || v < 1 || v > 12) return false; f.hour = v; break;
+    case 'j': if ((v = t.read(3)) === undefined || v < 1 || v > 366) return false; f.yday = v; break;
+    case 'L': case 'N': {
+      let sign = 1;
+      if (t.str[t.si] === '+' || t.str[t.si] === '-') { sign = t.str[t.si] === '-' ? -1 : 1; t.si++; }
+      if ((v = t.read(numPattern(fmt, fi + 1) ? (c === 'L' ? 3 : 9) : Infinity)) === undefined) return false;
+      f.fraction = sign * v;
+      f.fractionDigits = t.digitsRead;
+      break;
+    }
+    case 'M': if ((v = t.read(2)) === undefined || v > 59) return false; f.min = v; break;
+    case 'm': if ((v = t.read(2)) === undefined || v < 1 || v > 12) return false; f.mon = v; break;
+    case 'P': case 'p': { const i = t.names(MERIDIANS); if (i < 0) return false; f.merid = i % 2 === 0 ? 0 : 12; break; }
+    case 'Q': case 's': {
+      const negative = t.str[t.si] === '-';
+      if (negative) t.si++;
+      if ((v = t.read(Infinity)) === undefined) return false;
+      f.seconds = negative ? -v : v;
+      f.secondsMs = c === 'Q';
+      break;
+    }
+    case 'S': if ((v = t.read(2)) === undefined || v > 60) return false; f.sec = v; break;
+    case 'w': if ((v = t.read(1)) === undefined || v > 6) return false; break;
+    case 'Y': {
+      let sign = 1;
+      if (t.str[t.si] === '+' || t.str[t.si] === '-') { sign = t.str[t.si] === '-' ? -1 : 1; t.si++; }
+      if ((v = t.read(numPattern(fmt, fi + 1) ? 4 : Infinity)) === undefined) return false;
+      f.year = sign * v;
+      break;
+    }
+    case 'y':
+      if ((v = t.read(2)) === undefined) return false;
+      f.year = v;
+      if (f.cent === undefined) f.cent = v >= 69 ? 19 : 20;
+      break;
+    case 'Z': case 'z': {
+      const m = ZONE_PATTERN.exec(t.str.slice(t.si));
+      if (m === null) return false;
+      t.si += m[0].length;
+      f.zone = m[1];
+      break;
+    }
+    case '%': if (t.str[t.si] !== '%') return false; t.si++; break;
+    default:
+      if (RECUR[c] !== undefined) {
+        const next = scan(t.str, t.si, RECUR[c], f);
+        if (next < 0) return false;
+        t.si = next;
+        break;
+      }
+      // Unknown directive (a width like %3N included): "%" and the next
+      // character must appear literally in the text.
+      if (t.str[t.si] !== '%') return false;
+      t.si++;
+      if (fi < fmt.length && t.str[t.si] !== fmt[fi]) return false;
+      t.si++;
+  }
+  return true;
 }
 
 export class RubyStrptime {

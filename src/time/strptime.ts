@@ -84,13 +84,20 @@ function readDigits(str: string, at: number, width: number): number {
   return v * 16 + k;
 }
 
+/** The MONTH_NAMES entry (full or abbreviated) at si, or MONTH_NAMES.length for none. */
+function monthIndex(str: string, si: number): number {
+  const rest = str.slice(si, si + 9).toLowerCase();
+  let i = 0;
+  while (i < MONTH_NAMES.length && !rest.startsWith(MONTH_NAMES[i])) i++;
+  return i;
+}
+
 /** strptime_exec0 for one string; undefined = "string doesn't match". */
 function execGem(insns: Insn[], str: string, zone: TimeZone, nowMs: number, civil: Civil): ParsedTime | undefined {
   let si = 0;
   let year = Number.NaN, mon = UNSET, mday = UNSET, hour = UNSET, min = UNSET, sec = UNSET, nsec = 0;
   let gmtoff: number | typeof ZULU | undefined;
-  let n = 0;
-  let r = 0;
+  let n = 0, r = 0;
   for (let pc = 0; pc < insns.length; pc++) {
     const insn = insns[pc];
     switch (insn.op) {
@@ -99,12 +106,11 @@ function execGem(insns: Insn[], str: string, zone: TimeZone, nowMs: number, civi
         si += insn.text.length;
         break;
       case SPACE:
+      case 'n':
         while (si < str.length && isSpace(str[si])) si++;
         break;
       case 'B': {
-        const rest = str.slice(si, si + 9).toLowerCase();
-        let i = 0;
-        while (i < MONTH_NAMES.length && !rest.startsWith(MONTH_NAMES[i])) i++;
+        const i = monthIndex(str, si);
         if (i === MONTH_NAMES.length) return undefined;
         si += MONTH_NAMES[i].length;
         mon = (i % 12) + 1;
@@ -127,55 +133,25 @@ function execGem(insns: Insn[], str: string, zone: TimeZone, nowMs: number, civi
         n = Math.floor(r / 16);
         year = n + (n < 69 ? 2000 : 1900);
         break;
-      case 'm':
+      case 'm': case 'd': case 'H': case 'M': case 'S': {
+        const op = insn.op;
         r = readDigits(str, si, 2);
         if (r % 16 === 0) return undefined;
         si += r % 16;
         n = Math.floor(r / 16);
-        if (n < 1 || n > 12) return undefined;
-        mon = n;
+        if (n < (op === 'm' || op === 'd' ? 1 : 0) || n > (op === 'm' ? 12 : op === 'd' ? 31 : op === 'H' ? 23 : op === 'M' ? 59 : 60)) return undefined;
+        if (op === 'm') mon = n;
+        else if (op === 'd') mday = n;
+        else if (op === 'H') hour = n;
+        else if (op === 'M') min = n;
+        else sec = n;
         break;
-      case 'd':
-        r = readDigits(str, si, 2);
-        if (r % 16 === 0) return undefined;
-        si += r % 16;
-        n = Math.floor(r / 16);
-        if (n < 1 || n > 31) return undefined;
-        mday = n;
-        break;
-      case 'H':
-        r = readDigits(str, si, 2);
-        if (r % 16 === 0) return undefined;
-        si += r % 16;
-        n = Math.floor(r / 16);
-        if (n > 23) return undefined;
-        hour = n;
-        break;
-      case 'M':
-        r = readDigits(str, si, 2);
-        if (r % 16 === 0) return undefined;
-        si += r % 16;
-        n = Math.floor(r / 16);
-        if (n > 59) return undefined;
-        min = n;
-        break;
-      case 'S':
-        r = readDigits(str, si, 2);
-        if (r % 16 === 0) return undefined;
-        si += r % 16;
-        n = Math.floor(r / 16);
-        if (n > 60) return undefined;
-        sec = n;
-        break;
-      case 'N': {
+      }
+      case 'N':
         r = readDigits(str, si, 9);
         if (r % 16 === 0) return undefined;
         si += r % 16;
         nsec = Math.floor(r / 16) * 10 ** (9 - (r % 16));
-        break;
-      }
-      case 'n':
-        while (si < str.length && isSpace(str[si])) si++;
         break;
       case 'z': {
         const c = str[si];
@@ -195,7 +171,12 @@ function execGem(insns: Insn[], str: string, zone: TimeZone, nowMs: number, civi
       }
     }
   }
-  // Instruction `_5f`: build the time.
+  return buildTime(year, mon, mday, hour, min, sec, nsec, gmtoff, zone, nowMs, civil);
+}
+
+/** Instruction `_5f` of strptime_exec0: the fields read (UNSET / NaN year when absent) → the time. */
+function buildTime(year: number, mon: number, mday: number, hour: number, min: number, sec: number, nsec: number,
+  gmtoff: number | typeof ZULU | undefined, zone: TimeZone, nowMs: number, civil: Civil): ParsedTime {
   const utcOffset = gmtoff === ZULU ? 0 : gmtoff;
   let y: number, mo: number, d: number, h: number, mi: number, s: number;
   if (!Number.isNaN(year)) {

@@ -16,9 +16,9 @@ import { Strptime } from './strptime.ts';
 import { localToUtc } from './local-time.ts';
 import { daysFromCivil } from './civil.ts';
 import { localZone as processZone, parseZone, type TimeZone } from './zone.ts';
-import { JsonFloat, type JsonValue } from '../parser/json-value.ts';
-import { rubyToS } from '../format/ruby-to-s.ts';
-import { rubyFloatToS } from '../format/oj-json.ts';
+import { JsonFloat, type JsonValue } from '../value/json-value.ts';
+import { rubyToS } from '../value/ruby-to-s.ts';
+import { rubyFloatToS } from '../value/oj-json.ts';
 
 export interface TimeParserOptions {
   /** Unset: `string` when timeFormat is given, else `float` (parser_json defaults). */

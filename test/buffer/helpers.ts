@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
 import { Writable } from 'node:stream';
-import { ConfigElement } from '../../src/config/element.ts';
+import { ConfigElement } from '../../src/params/element.ts';
 import type { PluginContext, Formatter, Event } from '../../src/plugin-api.ts';
 import type { ChunkSink, ChunkView } from '../../src/buffer/chunk-api.ts';
 import { EventTime } from '../../src/time/event-time.ts';

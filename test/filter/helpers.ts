@@ -3,10 +3,10 @@
 // elements built the way the config parser builds them.
 
 import pino from 'pino';
-import { ConfigElement } from '../../src/config/element.ts';
-import type { SourcePos } from '../../src/config/element.ts';
+import { ConfigElement } from '../../src/params/element.ts';
+import type { SourcePos } from '../../src/params/element.ts';
 import type { Event, PluginContext } from '../../src/plugin-api.ts';
-import type { JsonRecord } from '../../src/parser/json-value.ts';
+import type { JsonRecord } from '../../src/value/json-value.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 
 export interface LogLine {

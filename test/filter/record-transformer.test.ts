@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { RecordTransformerFilter } from '../../src/filter/record-transformer.ts';
 import { parseConfigFile } from '../../src/config/parser.ts';
-import { JsonFloat, OrderedObject } from '../../src/parser/json-value.ts';
-import type { JsonRecord, JsonValue } from '../../src/parser/json-value.ts';
+import { JsonFloat, OrderedObject } from '../../src/value/json-value.ts';
+import type { JsonRecord, JsonValue } from '../../src/value/json-value.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 import { makeContext, filterElement, event } from './helpers.ts';
 

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecordTransformerFilter } from '../../src/filter/record-transformer.ts';
 import { FilterError } from '../../src/filter/errors.ts';
-import { JsonFloat } from '../../src/parser/json-value.ts';
-import type { JsonRecord, JsonValue } from '../../src/parser/json-value.ts';
+import { JsonFloat } from '../../src/value/json-value.ts';
+import type { JsonRecord, JsonValue } from '../../src/value/json-value.ts';
 import { makeContext, filterElement, event } from './helpers.ts';
 
 const TAG = 'test.log.app';

@@ -5,9 +5,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { JsonDumpError, ojDump, ojDumpLine, rubyFloatToS } from '../../src/format/oj-json.ts';
+import { JsonDumpError, ojDump, ojDumpLine, rubyFloatToS } from '../../src/value/oj-json.ts';
 import { parseJson } from '../../src/parser/json-text.ts';
-import { JsonFloat, OrderedObject, type JsonValue } from '../../src/parser/json-value.ts';
+import { JsonFloat, OrderedObject, type JsonValue } from '../../src/value/json-value.ts';
 
 const fixture = new URL('../fixtures/teleport-events.jsonl', import.meta.url);
 const f = (v: number) => new JsonFloat(v);

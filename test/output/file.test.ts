@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { ConfigElement } from '../../src/config/element.ts';
+import { ConfigElement } from '../../src/params/element.ts';
 import { FileOutput, generatePathTemplate } from '../../src/output/file.ts';
 import { section, context, ev, tempDir } from '../buffer/helpers.ts';
 

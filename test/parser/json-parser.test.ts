@@ -6,10 +6,10 @@ import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { parseConfigString } from '../../src/config/parser.ts';
 import { JsonParser } from '../../src/parser/json.ts';
-import { ojDump } from '../../src/format/oj-json.ts';
+import { ojDump } from '../../src/value/oj-json.ts';
 import type { PluginContext } from '../../src/plugin-api.ts';
 import type { EventTime } from '../../src/time/event-time.ts';
-import type { JsonRecord } from '../../src/parser/json-value.ts';
+import type { JsonRecord } from '../../src/value/json-value.ts';
 
 const ctx = { log: pino({ level: 'silent' }) } as unknown as PluginContext;
 

@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { isPlainJson, JsonSyntaxError, parseJson, parseJsonExact } from '../../src/parser/json-text.ts';
-import { JsonFloat, OrderedObject, type JsonValue } from '../../src/parser/json-value.ts';
+import { JsonFloat, OrderedObject, type JsonValue } from '../../src/value/json-value.ts';
 
 const fixture = new URL('../fixtures/teleport-events.jsonl', import.meta.url);
 const f = (v: number) => new JsonFloat(v);

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { parseConfigString } from '../../src/config/parser.ts';
-import type { ConfigElement } from '../../src/config/element.ts';
+import type { ConfigElement } from '../../src/params/element.ts';
 import type { PluginContext } from '../../src/plugin-api.ts';
 import { S3Output } from '../../src/output/s3.ts';
 

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UTC, parseZone, TimeParser, Strftime, type TimeParserOptions } from '../../src/time/index.ts';
-import { JsonFloat } from '../../src/parser/json-value.ts';
+import { JsonFloat } from '../../src/value/json-value.ts';
 
 const SEED = 1663786264; // 2022-09-21T18:51:04Z
 const stdout = new Strftime('%Y-%m-%d %H:%M:%S.%N %z');

@@ -6,7 +6,7 @@
 import type { TimeZone } from '../../time/zone.ts';
 import { Strftime } from '../../time/strftime.ts';
 import { EventTime } from '../../time/event-time.ts';
-import type { JsonRecord } from '../../parser/json-value.ts';
+import type { JsonRecord } from '../../value/json-value.ts';
 import { rubyError } from '../errors.ts';
 import type { CallNode, Node } from './parser.ts';
 import { RubyTime } from './ruby-time.ts';

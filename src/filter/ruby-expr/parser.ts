@@ -6,8 +6,8 @@
 // naming the expression and the part that is not supported — Fluentd would
 // have run it.
 
-import { ConfigError } from '../../config/errors.ts';
-import type { SourcePos } from '../../config/element.ts';
+import { ConfigError } from '../../params/errors.ts';
+import type { SourcePos } from '../../params/element.ts';
 import { Strftime } from '../../time/strftime.ts';
 import { Lexer, LexFailure } from './lexer.ts';
 import type { Token, StringPart } from './lexer.ts';

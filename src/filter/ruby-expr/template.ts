@@ -6,7 +6,7 @@
 //   - otherwise `%Q[...]` with every `${` turned into `#{` → always a String.
 // Keys are always the `%Q[...]` form (force_stringify).
 
-import type { SourcePos } from '../../config/element.ts';
+import type { SourcePos } from '../../params/element.ts';
 import { FilterError } from '../errors.ts';
 import { evaluate } from './evaluate.ts';
 import type { Scope } from './evaluate.ts';

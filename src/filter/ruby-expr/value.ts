@@ -1,12 +1,12 @@
 // How Ruby values are represented while a `${...}` expression runs.
-// Record values keep their parser shapes (src/parser/json-value.ts), read the
+// Record values keep their parser shapes (src/value/json-value.ts), read the
 // way Oj hands them to Ruby: an integral `number` or a `bigint` is an Integer,
 // a non-integral `number` or a JsonFloat is a Float, arrays are Arrays,
 // plain objects and OrderedObjects are Hashes. Times and regexp literals add
 // two classes of our own.
 
-import { JsonFloat, OrderedObject } from '../../parser/json-value.ts';
-import type { JsonValue } from '../../parser/json-value.ts';
+import { JsonFloat, OrderedObject } from '../../value/json-value.ts';
+import type { JsonValue } from '../../value/json-value.ts';
 import { rubyError } from '../errors.ts';
 import { RubyTime } from './ruby-time.ts';
 

@@ -2,7 +2,7 @@
 // print record values the way Ruby would. Hashes and arrays print as Ruby 3.4's
 // `inspect` (`{"a" => 1}`), the Ruby of the fluentd:edge image.
 
-import { JsonFloat, OrderedObject, type JsonValue } from '../parser/json-value.ts';
+import { JsonFloat, OrderedObject, type JsonValue } from './json-value.ts';
 import { ojDump, rubyFloatToS } from './oj-json.ts';
 
 export function rubyToS(value: JsonValue | undefined): string {

@@ -16,7 +16,7 @@
 // Integers (number or bigint) are printed exactly, key order is insertion order.
 
 import { AuditrelayError } from '../errors.ts';
-import { JsonFloat, type JsonObject, type JsonValue } from '../parser/json-value.ts';
+import { JsonFloat, type JsonObject, type JsonValue } from './json-value.ts';
 
 export type JsonDumpErrorCode = 'AR_JSON_DUMP';
 

@@ -1,6 +1,6 @@
 // How a plugin declares its parameters, the way Fluentd's `config_param` does:
 // one object at the top of the plugin file, with type, default and description.
-// `src/config/params.ts` turns a <section>'s raw strings into these types,
+// `src/params/params.ts` turns a <section>'s raw strings into these types,
 // validates them with one ajv validator compiled per schema, and marks them used.
 
 export type ParamType =

@@ -2,7 +2,7 @@
 // Fluentd's SectionGenerator.generate (lib/fluent/config/section.rb): raw
 // strings are converted per types.rb (convert.ts), defaults applied, aliases
 // and deprecations honoured, required params enforced, and every param read
-// is marked used so the rest can be reported as unused (unused.ts). The typed
+// is marked used so the rest can be reported as unused (config/unused.ts). The typed
 // result is checked once more by one ajv validator compiled per schema.
 
 import { Ajv } from 'ajv';
@@ -11,10 +11,6 @@ import type { ConfigElement, RawParam } from './element.ts';
 import type { ParamSchema, ParamSpec, ParamsOf } from './param-schema.ts';
 import { convertParam } from './convert.ts';
 import { ConfigError } from './errors.ts';
-
-export { unusedWarnings } from './unused.ts';
-export type { ConfigWarning } from './unused.ts';
-export { dumpConfig } from './dump.ts';
 
 // Params every plugin reads in Fluentd (PluginId / PluginLoggerMixin#configure
 // and the plugin lookup), so they never show up as unused.
