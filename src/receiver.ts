@@ -9,8 +9,7 @@ import { RootAgent, type PluginRegistry } from './router/index.ts';
 import { HttpInput } from './input/index.ts';
 import { RecordTransformerFilter } from './filter/index.ts';
 import { StdoutOutput, NullOutput, RelabelOutput, FileOutput, S3Output } from './output/index.ts';
-import { BufferedOutput, type ChunkSink } from './buffer/index.ts';
-import type { PluginContext } from './plugin-api.ts';
+import { buffered } from './buffer/index.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
 
 export const systemParams = {
@@ -31,18 +30,6 @@ export const systemParams = {
   rpc_endpoint: { type: 'string', desc: 'Not supported.' },
 } as const satisfies ParamSchema;
 
-/** Buffered outputs are a sink plus Fluentd's <buffer> machinery. */
-function buffered(Sink: new (element: ConfigElement, ctx: PluginContext) => ChunkSink & { bufferDefaults?: BufferDefaults }) {
-  return (element: ConfigElement, ctx: PluginContext) => {
-    const sink = new Sink(element, ctx);
-    return new BufferedOutput(element.sections('buffer')[0], sink, ctx, {
-      ...(sink.bufferDefaults ?? { chunkKeys: [] }),
-      pluginId: element.params.get('@id')?.value,
-    });
-  };
-}
-type BufferDefaults = ConstructorParameters<typeof BufferedOutput>[3];
-
 export const registry: PluginRegistry = {
   inputs: { http: HttpInput },
   filters: { record_transformer: RecordTransformerFilter },
@@ -50,7 +37,7 @@ export const registry: PluginRegistry = {
     stdout: (e, c) => new StdoutOutput(e, c),
     null: (e, c) => new NullOutput(e, c),
     relabel: (e, c) => new RelabelOutput(e, c),
-    file: (e, c) => new FileOutput(e, c),
+    file: buffered(FileOutput),
     s3: buffered(S3Output),
   },
 };

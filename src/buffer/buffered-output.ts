@@ -8,9 +8,9 @@ import type { ConfigElement } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { JsonFloat } from '../value/json-value.ts';
-import type { ChunkKeyInfo, ChunkMetadata, ChunkSink } from './chunk-api.ts';
+import type { ChunkKeyInfo, ChunkMetadata, ChunkSink } from '../plugin-api.ts';
 
-export type { ChunkKeyInfo } from './chunk-api.ts';
+export type { ChunkKeyInfo } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import { BufferState, type Batch } from './buffer-state.ts';
 import { BufferChunkOverflowError, BufferError, BufferOverflowError } from './errors.ts';

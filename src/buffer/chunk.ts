@@ -5,7 +5,7 @@
 import { Readable } from 'node:stream';
 import { createGunzip, gunzip } from 'node:zlib';
 import { promisify } from 'node:util';
-import type { ChunkMetadata, ChunkView } from './chunk-api.ts';
+import type { ChunkMetadata, ChunkView } from '../plugin-api.ts';
 import { chunkIdHex } from './chunk-id.ts';
 
 const gunzipAsync = promisify(gunzip);

@@ -6,7 +6,7 @@ import { existsSync, statSync } from 'node:fs';
 import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
 import { FileChunk, type FileChunkOptions } from './file-chunk.ts';

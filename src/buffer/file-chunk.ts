@@ -20,7 +20,7 @@ import { open, rename, unlink, writeFile, copyFile, type FileHandle } from 'node
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 import { BufferChunk } from './chunk.ts';
 import { encodeMeta, type ChunkMeta } from './meta.ts';
 

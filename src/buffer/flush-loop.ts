@@ -4,7 +4,7 @@
 // chunk (same id, same bytes, same attributes) is retried.
 
 import type { Logger } from 'pino';
-import { UnrecoverableChunkError, type ChunkSink } from './chunk-api.ts';
+import { UnrecoverableChunkError, type ChunkSink } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import type { BufferState } from './buffer-state.ts';
 import { RetryState } from './retry-state.ts';

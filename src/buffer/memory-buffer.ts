@@ -1,7 +1,7 @@
 // buf_memory (lib/fluent/plugin/buf_memory.rb): chunks in process memory,
 // nothing to resume.
 
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import { generateChunkId } from './chunk-id.ts';
 import { MemoryChunk } from './memory-chunk.ts';

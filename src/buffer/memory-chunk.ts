@@ -2,7 +2,7 @@
 // process (hence flush_at_shutdown defaults to true for memory buffers).
 
 import { Readable } from 'node:stream';
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 import { BufferChunk } from './chunk.ts';
 
 export class MemoryChunk extends BufferChunk {

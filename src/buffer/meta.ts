@@ -6,7 +6,7 @@
 // attributes (the S3 key reserved before the first PUT).
 
 import { encode, decode } from '@msgpack/msgpack';
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 
 const HEADER = Buffer.from([0xc1, 0x00]);
 export const EXTRA_KEY = 'auditrelay';

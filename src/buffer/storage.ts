@@ -6,7 +6,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { Logger } from 'pino';
-import type { ChunkMetadata } from './chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 
 export interface ResumedChunks {

@@ -11,12 +11,10 @@ import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import type { ConfigElement } from '../params/element.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { Event, Formatter, Output, PluginContext } from '../plugin-api.ts';
-import { createFormatter } from '../format/index.ts';
-import type { ChunkSink, ChunkView } from '../buffer/chunk-api.ts';
-import { BufferedOutput } from '../buffer/buffered-output.ts';
-import type { ChunkKeyInfo } from '../buffer/chunk-api.ts';
-import { ChunkPlaceholders } from '../buffer/placeholders.ts';
+import type { Formatter, PluginContext } from '../plugin-api.ts';
+import type { ChunkSink, ChunkView } from '../plugin-api.ts';
+import type { ChunkKeyInfo } from '../plugin-api.ts';
+import { ChunkPlaceholders } from './chunk-placeholders.ts';
 
 export const params = {
   path: { type: 'string', required: true, desc: 'Path of the files; `*` is replaced by the time slice (needs the `time` chunk key), else `.%Y%m%d` (per timekey) is appended.' },
@@ -124,47 +122,36 @@ export class FileSink implements ChunkSink {
 }
 
 /** `<match> @type file`: FileSink behind its own buffer (default `<buffer time>`, timekey 1d, file buffer). */
-export class FileOutput implements Output {
+export class FileOutput extends FileSink {
   static readonly type = 'file';
-  readonly sink: FileSink;
-  readonly buffered: BufferedOutput;
+  readonly bufferDefaults: { readonly chunkKeys: readonly string[]; readonly timekey: number; readonly bufferType: 'file'; readonly defaultPath: string | undefined };
 
   constructor(element: ConfigElement, ctx: PluginContext) {
-    this.sink = createFileSink(element, ctx);
+    const { p, formatter } = configureFileSink(element, ctx);
+    super(p, formatter, element);
     const bufferSection = element.sections('buffer')[0];
     if (!bufferSection) {
       ctx.log.warn('default timekey interval (1d) will be used because of missing <buffer> section. To change the output frequency, please modify the timekey value');
     } else if (!bufferSection.params.has('timekey') && bufferSection.arg.trim() !== '[]') {
       ctx.log.warn('default timekey interval (1d) will be used. To change the output frequency, please modify the timekey value');
     }
-    const path = element.params.get('path')?.value;
-    this.buffered = new BufferedOutput(bufferSection, this.sink, ctx, {
-      chunkKeys: ['time'], timekey: DEFAULT_TIMEKEY, bufferType: 'file', defaultPath: path,
-      pluginId: element.params.get('@id')?.value,
-    });
-  }
-
-  start(): Promise<void> {
-    return this.buffered.start();
-  }
-
-  emit(tag: string, events: Event[]): Promise<void> {
-    return this.buffered.emit(tag, events);
-  }
-
-  stop(): Promise<void> {
-    return this.buffered.stop();
+    this.bufferDefaults = { chunkKeys: ['time'], timekey: DEFAULT_TIMEKEY, bufferType: 'file', defaultPath: element.params.get('path')?.value };
   }
 }
 
 /** The sink alone: `<secondary> @type file` (bound to the primary's keys by BufferedOutput). */
 export function createFileSink(element: ConfigElement, ctx: PluginContext): FileSink {
+  const { p, formatter } = configureFileSink(element, ctx);
+  return new FileSink(p, formatter, element);
+}
+
+function configureFileSink(element: ConfigElement, ctx: PluginContext): { p: FileParams; formatter: Formatter } {
   const p = configureParams(params, element, (m) => ctx.log.warn(m));
   if (p.compress === 'zstd') {
     throw new ConfigError('AR_CONF_UNSUPPORTED', element.params.get('compress')?.pos ?? element.pos,
       "out_file compress zstd is not supported by auditrelay; write 'compress gzip'");
   }
   if (p.symlink_path !== undefined) ctx.log.warn('symlink_path is not supported by auditrelay; ignored');
-  const formatter = createFormatter(element.sections('format')[0], ctx, 'out_file', element);
-  return new FileSink(p, formatter, element);
+  const formatter = ctx.createFormatter(element.sections('format')[0], 'out_file', element);
+  return { p, formatter };
 }

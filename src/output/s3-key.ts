@@ -16,8 +16,8 @@
 import { randomUUID } from 'node:crypto';
 import { Strftime } from '../time/strftime.ts';
 import { UTC, type TimeZone } from '../time/zone.ts';
-import type { ChunkMetadata } from '../buffer/chunk-api.ts';
-import { UnrecoverableChunkError } from '../buffer/chunk-api.ts';
+import type { ChunkMetadata } from '../plugin-api.ts';
+import { UnrecoverableChunkError } from '../plugin-api.ts';
 
 export interface KeyTemplateOptions {
   /** s3_object_key_format with %{hostname} already replaced. */

@@ -17,7 +17,7 @@ import { createGzip, gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { ChunkView } from '../buffer/chunk-api.ts';
+import type { ChunkView } from '../plugin-api.ts';
 
 const gzipAsync = promisify(gzip);
 

@@ -20,9 +20,8 @@ import type { ConfigElement } from '../params/element.ts';
 import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { ChunkSink, ChunkView } from '../buffer/chunk-api.ts';
+import type { ChunkSink, ChunkView } from '../plugin-api.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
-import { createFormatter } from '../format/index.ts';
 import { KeyTemplate, timekeyToTimeFormat } from './s3-key.ts';
 import { chooseCredentials } from './s3-credentials.ts';
 import { isNotFound, ObjectUploader, storeAsTypes, type ObjectOptions, type StoreAs } from './s3-upload.ts';
@@ -114,7 +113,7 @@ export class S3Output implements ChunkSink {
         's3_endpoint parameter is not supported for S3, use s3_region instead. This parameter is for S3 compatible services');
     }
     this.storeAs = pickStoreAs(p.store_as, at('store_as'), warn);
-    this.formatter = createFormatter(element.sections('format')[0], ctx, 'out_file', element);
+    this.formatter = ctx.createFormatter(element.sections('format')[0], 'out_file', element);
     if (p.hex_random_length > MAX_HEX_RANDOM_LENGTH) {
       throw new ConfigError('AR_CONF_BAD_VALUE', at('hex_random_length'),
         `hex_random_length parameter must be less than or equal to ${MAX_HEX_RANDOM_LENGTH}`);

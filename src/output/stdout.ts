@@ -6,7 +6,6 @@ import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import type { ConfigElement } from '../params/element.ts';
 import type { Event, Formatter, Output, PluginContext } from '../plugin-api.ts';
-import { createFormatter } from '../format/index.ts';
 
 export const params = {
   use_logger: { type: 'bool', default: true, desc: 'Write through the log stream (true) or straight to process stdout.' },
@@ -19,7 +18,7 @@ export class StdoutOutput implements Output {
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
-    this.#formatter = createFormatter(element.sections('format')[0], ctx, 'stdout', element);
+    this.#formatter = ctx.createFormatter(element.sections('format')[0], 'stdout', element);
     this.#write = p.use_logger ? ctx.writeLogLine : (line) => process.stdout.write(line);
   }
 

@@ -9,6 +9,7 @@ import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
+import { createFormatter } from '../format/index.ts';
 import { EventRouter, type Rule } from './event-router.ts';
 import { compilePatterns } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
@@ -87,7 +88,7 @@ export class RootAgent {
     const log = this.#env.log.child(bindings);
     const level = element.take('@log_level')?.value;
     if (level !== undefined) log.level = level === 'warning' ? 'warn' : level;
-    return {
+    const ctx: PluginContext = {
       log,
       hostname: this.#env.hostname,
       workerId: this.#env.workerId,
@@ -96,7 +97,9 @@ export class RootAgent {
       emitToLabel: async (label, tag, events) => {
         await this.router(label).emit(tag, events);
       },
+      createFormatter: (section, defaultType, fallback) => createFormatter(section, ctx, defaultType, fallback),
     };
+    return ctx;
   }
 
   #typeOf(element: ConfigElement, kind: string, known: readonly string[]): string {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { BufferedOutput } from '../../src/buffer/buffered-output.ts';
-import { UnrecoverableChunkError } from '../../src/buffer/chunk-api.ts';
+import { UnrecoverableChunkError } from '../../src/plugin-api.ts';
 import { decodeMeta } from '../../src/buffer/meta.ts';
 import { section, context, ev, RecordingSink, tempDir, until } from './helpers.ts';
 

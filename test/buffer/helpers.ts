@@ -8,7 +8,8 @@ import pino from 'pino';
 import { Writable } from 'node:stream';
 import { ConfigElement } from '../../src/params/element.ts';
 import type { PluginContext, Formatter, Event } from '../../src/plugin-api.ts';
-import type { ChunkSink, ChunkView } from '../../src/buffer/chunk-api.ts';
+import type { ChunkSink, ChunkView } from '../../src/plugin-api.ts';
+import { createFormatter } from '../../src/format/index.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 
 export function section(name: string, arg: string, lines: Record<string, string | number | boolean>): ConfigElement {
@@ -31,10 +32,12 @@ export function context(): TestContext {
     },
   });
   const log = pino({ level: 'debug' }, stream);
-  return {
+  const ctx = {
     log, logs, hostname: 'test', workerId: 0,
     writeLogLine: () => {}, emitErrorEvent: () => {}, emitToLabel: async () => {},
+    createFormatter: (section: ConfigElement | undefined, type: string, fallback?: ConfigElement) => createFormatter(section, ctx, type, fallback),
   };
+  return ctx;
 }
 
 /** JSON line of the record only (out_s3's default json format). */

@@ -2,6 +2,7 @@
 // array, a PluginContext that records emitErrorEvent calls, and <filter>
 // elements built the way the config parser builds them.
 
+import { createFormatter } from '../../src/format/index.ts';
 import pino from 'pino';
 import { ConfigElement } from '../../src/params/element.ts';
 import type { SourcePos } from '../../src/params/element.ts';
@@ -39,6 +40,7 @@ export function makeContext(hostname = 'relay-host', workerId = 0): TestContext 
     writeLogLine: () => {},
     emitErrorEvent: (tag, time, record, error) => void errors.push({ tag, time, record, error }),
     emitToLabel: async () => {},
+    createFormatter: (section, type, fallback) => createFormatter(section, ctx, type, fallback),
   };
   return { ctx, logs, errors };
 }

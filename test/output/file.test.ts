@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { ConfigElement } from '../../src/params/element.ts';
 import { FileOutput, generatePathTemplate } from '../../src/output/file.ts';
+import { buffered } from '../../src/buffer/buffered-plugin.ts';
 import { section, context, ev, tempDir } from '../buffer/helpers.ts';
 
 for (const c of [
@@ -29,7 +30,7 @@ function fileOutput(dir: string, conf: Record<string, string | boolean>, buffer:
   const el = section('match', '**', { path: join(dir, 'out', 'access'), ...conf });
   el.elements.push(section('buffer', 'time', { path: join(dir, 'buf'), timekey: 60, timekey_use_utc: true, flush_thread_interval: 0.02, flush_thread_burst_interval: 0.01, ...buffer }));
   el.elements.push(section('format', '', { '@type': 'json' }));
-  return new FileOutput(el, context());
+  return buffered(FileOutput)(el, context());
 }
 
 const T = 1700000000; // 2023-11-14T22:13:20Z → slice 202311142213
@@ -39,7 +40,7 @@ test('out_file: one file per chunk with _N index, .log suffix, minute slice', as
   const out = fileOutput(dir, {}, { chunk_limit_size: 10 });
   await out.start();
   await out.emit('t', [ev(T, { a: 1 }), ev(T + 1, { b: 2 })]);
-  await out.buffered.flushAll();
+  await out.flushAll();
   await out.stop();
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['access.202311142213_0.log', 'access.202311142213_1.log']);
   assert.equal(await readFile(join(dir, 'out', 'access.202311142213_0.log'), 'utf8'), '{"a":1}\n');
@@ -51,7 +52,7 @@ test('out_file: append writes every chunk of a slice to one file', async (t) => 
   const out = fileOutput(dir, { append: true }, { chunk_limit_size: 10 });
   await out.start();
   await out.emit('t', [ev(T, { a: 1 }), ev(T + 1, { b: 2 }), ev(T + 60, { c: 3 })]);
-  await out.buffered.flushAll();
+  await out.flushAll();
   await out.stop();
   assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['access.202311142213.log', 'access.202311142214.log']);
   assert.equal(await readFile(join(dir, 'out', 'access.202311142213.log'), 'utf8'), '{"a":1}\n{"b":2}\n');
@@ -63,7 +64,7 @@ test('out_file: compress gzip writes one gzip member per chunk, name ends .log.g
   await out.start();
   await out.emit('t', [ev(T, { a: 1 })]);
   await out.emit('t', [ev(T, { b: 2 })]);
-  await out.buffered.flushAll();
+  await out.flushAll();
   await out.stop();
   assert.deepEqual(await readdir(join(dir, 'out')), ['access.202311142213_0.log.gz']);
   const raw = await readFile(join(dir, 'out', 'access.202311142213_0.log.gz'));
@@ -76,10 +77,10 @@ test('out_file: default <format> is out_file (time TAB tag TAB json)', async (t)
   const el = section('match', '**', { path: join(dir, 'o.*') });
   el.elements.push(section('buffer', 'time', { path: join(dir, 'buf'), timekey: 60, timekey_use_utc: true }));
   el.elements.push(section('format', '', { utc: true }));
-  const out = new FileOutput(el, context());
+  const out = buffered(FileOutput)(el, context());
   await out.start();
   await out.emit('test.log', [ev(T, { a: 1 })]);
-  await out.buffered.flushAll();
+  await out.flushAll();
   await out.stop();
   assert.equal(await readFile(join(dir, 'o.202311142213_0'), 'utf8'), '2023-11-14T22:13:20Z\ttest.log\t{"a":1}\n');
 });
@@ -87,7 +88,7 @@ test('out_file: default <format> is out_file (time TAB tag TAB json)', async (t)
 test('out_file: path with * but no time chunk key is a config error', () => {
   const el = section('match', '**', { path: '/tmp/x.*' });
   el.elements.push(section('buffer', 'tag', { '@type': 'memory' }));
-  assert.throws(() => new FileOutput(el, context()), { code: 'AR_CONF_BAD_VALUE' });
+  assert.throws(() => buffered(FileOutput)(el, context()), { code: 'AR_CONF_BAD_VALUE' });
 });
 
 void ConfigElement;

@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KeyTemplate, hexRandom, timekeyToTimeFormat, type KeyTemplateOptions } from '../../src/output/s3-key.ts';
 import { UTC, parseZone } from '../../src/time/zone.ts';
-import { UnrecoverableChunkError } from '../../src/buffer/chunk-api.ts';
+import { UnrecoverableChunkError } from '../../src/plugin-api.ts';
 
 const DEFAULT_FORMAT = '%{path}%{time_slice}_%{index}.%{file_extension}';
 const ID_HEX = '0123456789abcdef0123456789abcdef';

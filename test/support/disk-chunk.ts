@@ -9,7 +9,7 @@ import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { once } from 'node:events';
 import type { Readable } from 'node:stream';
-import type { ChunkMetadata, ChunkView } from '../../src/buffer/chunk-api.ts';
+import type { ChunkMetadata, ChunkView } from '../../src/plugin-api.ts';
 
 export class DiskChunk implements ChunkView {
   readonly id: Buffer;

@@ -1,6 +1,7 @@
 // Builds an S3Output from fluent.conf text the way the receiver does (parser
 // → <match> element → plugin), with a PluginContext whose log is captured.
 
+import { createFormatter } from '../../src/format/index.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -25,6 +26,7 @@ export function captureContext(): { ctx: PluginContext; logs: CapturedLog[] } {
     writeLogLine: () => {},
     emitErrorEvent: () => {},
     emitToLabel: async () => {},
+    createFormatter: (section, type, fallback) => createFormatter(section, ctx, type, fallback),
   };
   return { ctx, logs };
 }

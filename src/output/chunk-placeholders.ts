@@ -4,8 +4,8 @@
 
 import { Strftime } from '../time/strftime.ts';
 import { parseZone, type TimeZone } from '../time/zone.ts';
-import { UnrecoverableChunkError, type ChunkView } from './chunk-api.ts';
-import type { ChunkKeyInfo } from './chunk-api.ts';
+import { UnrecoverableChunkError, type ChunkView } from '../plugin-api.ts';
+import type { ChunkKeyInfo } from '../plugin-api.ts';
 
 const TAG_INDEX = /\$\{tag\[(-?\d+)\]\}/g;
 const KEY_PLACEHOLDER = /\$\{([-_.@$a-zA-Z0-9]+)\}/g;
