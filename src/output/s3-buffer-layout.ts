@@ -23,7 +23,7 @@ export function readBufferLayout(
   // (out_s3.rb config_set_default :chunk_keys, ['time']).
   const arg = buffer?.arg.trim() ?? '';
   const chunkKeys = arg === '' ? defaults.chunkKeys : arg.split(',').map((k) => k.trim()).filter((k) => k !== '');
-  // The same time grammar the buffer itself configures timekey with (config/convert.ts).
+  // The same time grammar the buffer itself configures timekey with (params/convert.ts).
   const rawTimekey = buffer?.params.get('timekey');
   const timekey = chunkKeys.includes('time')
     ? (rawTimekey ? (convertParam(TIMEKEY_SPEC, rawTimekey) as number) : defaults.timekey)

@@ -123,30 +123,8 @@ export class S3Output implements ChunkSink {
         'index_format parameter should follow `%[flags][width]type`. `0` is the only supported flag, and is mandatory if width is specified. `d`, `x` and `X` are supported types');
     }
 
-    let format = p.s3_object_key_format;
-    for (const ph of REMOVED_PLACEHOLDERS) {
-      if (format.includes(ph)) {
-        throw new ConfigError('AR_CONF_BAD_VALUE', at('s3_object_key_format'),
-          `${ph} placeholder in s3_object_key_format is removed; use %{uuid_flush}, %{hex_random} or \${chunk_id}`);
-      }
-    }
-    if (format.includes('%{hostname}')) {
-      warn('%{hostname} will be removed in the future. Use "#{Socket.gethostname}" instead');
-      format = format.replaceAll('%{hostname}', ctx.hostname);
-    }
-    const formatGiven = element.params.has('s3_object_key_format');
-    if (!p.check_object) {
-      if (formatGiven) {
-        warn("Set 'check_object false' and s3_object_key_format is specified. Check s3_object_key_format is unique in each write. If not, existing file will be overwritten.");
-      } else {
-        warn("Set 'check_object false' and s3_object_key_format is not specified. Use '%{path}/%{time_slice}_%{hms_slice}.%{file_extension}' for s3_object_key_format");
-        format = '%{path}/%{time_slice}_%{hms_slice}.%{file_extension}';
-      }
-    }
-    if (!formatGiven) {
-      warn('The default value of s3_object_key_format will use ${chunk_id} instead of %{index} to avoid object conflict in v2');
-    }
 
+    const format = keyFormatOf(p, element, ctx.hostname, warn);
     const layout = readBufferLayout(element.sections('buffer')[0], S3Output.bufferDefaults);
     this.keyTemplate = new KeyTemplate({
       format,
@@ -162,6 +140,7 @@ export class S3Output implements ChunkSink {
       checkObject: p.check_object,
     });
     this.#conditional = p.check_object && !p.overwrite;
+    this.#objectOptions = objectOptionsOf(p);
 
     const credentials = chooseCredentials(element, {
       awsKeyId: p.aws_key_id,
@@ -171,33 +150,7 @@ export class S3Output implements ChunkSink {
       s3Region: p.s3_region,
     }, warn);
     this.#credentialSource = credentials.source;
-    this.#clientConfig = {
-      region: p.s3_region,
-      forcePathStyle: p.force_path_style,
-      useAccelerateEndpoint: p.enable_transfer_acceleration,
-      useDualstackEndpoint: p.enable_dual_stack,
-      ...(p.s3_endpoint ? { endpoint: p.s3_endpoint } : {}),
-      ...(credentials.provider ? { credentials: credentials.provider } : {}),
-      ...(p.ssl_verify_peer ? {} : { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) }),
-      ...(p.compute_checksums === undefined ? {} : {
-        requestChecksumCalculation: p.compute_checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
-        responseChecksumValidation: p.compute_checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
-      }),
-    };
-    this.#objectOptions = {
-      StorageClass: p.storage_class as ObjectOptions['StorageClass'],
-      ...(p.use_server_side_encryption ? { ServerSideEncryption: p.use_server_side_encryption as ObjectOptions['ServerSideEncryption'] } : {}),
-      ...(p.ssekms_key_id ? { SSEKMSKeyId: p.ssekms_key_id } : {}),
-      ...(p.sse_customer_algorithm ? { SSECustomerAlgorithm: p.sse_customer_algorithm } : {}),
-      ...(p.sse_customer_key ? { SSECustomerKey: p.sse_customer_key } : {}),
-      ...(p.sse_customer_key_md5 ? { SSECustomerKeyMD5: p.sse_customer_key_md5 } : {}),
-      ...(p.acl ? { ACL: p.acl as ObjectOptions['ACL'] } : {}),
-      ...(p.grant_full_control ? { GrantFullControl: p.grant_full_control } : {}),
-      ...(p.grant_read ? { GrantRead: p.grant_read } : {}),
-      ...(p.grant_read_acp ? { GrantReadACP: p.grant_read_acp } : {}),
-      ...(p.grant_write_acp ? { GrantWriteACP: p.grant_write_acp } : {}),
-      ...(p.tagging ? { Tagging: p.tagging } : {}),
-    };
+    this.#clientConfig = clientConfigOf(p, credentials.provider);
   }
 
   async start(): Promise<void> {
@@ -359,4 +312,67 @@ function pickStoreAs(name: string, pos: ConfigElement['pos'], warn: (m: string) 
 function describe(err: unknown): string {
   const e = err as { name?: string; message?: string };
   return `#<${e?.name ?? 'Error'}: ${e?.message ?? String(err)}>`;
+}
+
+/** The key template's format after out_s3.rb configure's checks and rewrites (removed placeholders, %{hostname}, check_object). */
+function keyFormatOf(p: S3Params, element: ConfigElement, hostname: string, warn: (m: string) => void): string {
+  let format = p.s3_object_key_format;
+  for (const ph of REMOVED_PLACEHOLDERS) {
+    if (format.includes(ph)) {
+      throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('s3_object_key_format')?.pos ?? element.pos,
+        `${ph} placeholder in s3_object_key_format is removed; use %{uuid_flush}, %{hex_random} or \${chunk_id}`);
+    }
+  }
+  if (format.includes('%{hostname}')) {
+    warn('%{hostname} will be removed in the future. Use "#{Socket.gethostname}" instead');
+    format = format.replaceAll('%{hostname}', hostname);
+  }
+  const formatGiven = element.params.has('s3_object_key_format');
+  if (!p.check_object) {
+    if (formatGiven) {
+      warn("Set 'check_object false' and s3_object_key_format is specified. Check s3_object_key_format is unique in each write. If not, existing file will be overwritten.");
+    } else {
+      warn("Set 'check_object false' and s3_object_key_format is not specified. Use '%{path}/%{time_slice}_%{hms_slice}.%{file_extension}' for s3_object_key_format");
+      format = '%{path}/%{time_slice}_%{hms_slice}.%{file_extension}';
+    }
+  }
+  if (!formatGiven) {
+    warn('The default value of s3_object_key_format will use ${chunk_id} instead of %{index} to avoid object conflict in v2');
+  }
+  return format;
+}
+
+/** The S3 client settings of the params (endpoint, addressing, TLS, checksums). */
+function clientConfigOf(p: S3Params, provider: S3ClientConfig['credentials'] | undefined): S3ClientConfig {
+  return {
+    region: p.s3_region,
+    forcePathStyle: p.force_path_style,
+    useAccelerateEndpoint: p.enable_transfer_acceleration,
+    useDualstackEndpoint: p.enable_dual_stack,
+    ...(p.s3_endpoint ? { endpoint: p.s3_endpoint } : {}),
+    ...(provider ? { credentials: provider } : {}),
+    ...(p.ssl_verify_peer ? {} : { requestHandler: new NodeHttpHandler({ httpsAgent: new HttpsAgent({ rejectUnauthorized: false }) }) }),
+    ...(p.compute_checksums === undefined ? {} : {
+      requestChecksumCalculation: p.compute_checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+      responseChecksumValidation: p.compute_checksums ? 'WHEN_SUPPORTED' : 'WHEN_REQUIRED',
+    }),
+  };
+}
+
+/** PutObject/CreateMultipartUpload options of the params (storage class, encryption, ACL, tagging). */
+function objectOptionsOf(p: S3Params): ObjectOptions {
+  return {
+    StorageClass: p.storage_class as ObjectOptions['StorageClass'],
+    ...(p.use_server_side_encryption ? { ServerSideEncryption: p.use_server_side_encryption as ObjectOptions['ServerSideEncryption'] } : {}),
+    ...(p.ssekms_key_id ? { SSEKMSKeyId: p.ssekms_key_id } : {}),
+    ...(p.sse_customer_algorithm ? { SSECustomerAlgorithm: p.sse_customer_algorithm } : {}),
+    ...(p.sse_customer_key ? { SSECustomerKey: p.sse_customer_key } : {}),
+    ...(p.sse_customer_key_md5 ? { SSECustomerKeyMD5: p.sse_customer_key_md5 } : {}),
+    ...(p.acl ? { ACL: p.acl as ObjectOptions['ACL'] } : {}),
+    ...(p.grant_full_control ? { GrantFullControl: p.grant_full_control } : {}),
+    ...(p.grant_read ? { GrantRead: p.grant_read } : {}),
+    ...(p.grant_read_acp ? { GrantReadACP: p.grant_read_acp } : {}),
+    ...(p.grant_write_acp ? { GrantWriteACP: p.grant_write_acp } : {}),
+    ...(p.tagging ? { Tagging: p.tagging } : {}),
+  };
 }
