@@ -1,11 +1,11 @@
 // The receiver: a fluent.conf in, a running Fluentd-compatible pipeline out.
-// Parse → build every plugin (RootAgent) → report unused params the way
+// Parse → build every plugin (router's Pipeline) → report unused params the way
 // Fluentd does → start outputs, then inputs.
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
 import { parseConfigFile, configureParams, unusedWarnings, type ConfigElement, type ParamSchema } from './config/index.ts';
-import { RootAgent, type PluginRegistry } from './router/index.ts';
+import { Pipeline, type PluginRegistry } from './router/index.ts';
 import { HttpInput } from './input/index.ts';
 import { RecordTransformerFilter } from './filter/index.ts';
 import { StdoutOutput, NullOutput, RelabelOutput, FileOutput, S3Output } from './output/index.ts';
@@ -50,7 +50,7 @@ export interface ReceiverOptions extends LogOptions {
 
 export interface Receiver {
   readonly log: Logger;
-  readonly agent: RootAgent;
+  readonly agent: Pipeline;
   /** Port of the first http source (tests listen on port 0). */
   readonly port: number;
   readonly ports: number[];
@@ -59,14 +59,14 @@ export interface Receiver {
 }
 
 /** Parses and builds everything without opening sockets (--dry-run, tests). */
-export function loadReceiver(opts: ReceiverOptions): { agent: RootAgent; processLog: ProcessLog; root: ConfigElement } {
+export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processLog: ProcessLog; root: ConfigElement } {
   const root = parseConfigFile(opts.configPath);
   const system = root.sections('system')[0];
   const sysParams = system ? configureParams(systemParams, system) : undefined;
   const processLog = opts.processLog ?? createProcessLog({ ...opts, level: opts.level ?? sysParams?.log_level ?? 'info' });
   const log = processLog.log;
   if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
-  const agent = new RootAgent(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
+  const agent = new Pipeline(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
   for (const w of unusedWarnings(root)) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
   return { agent, processLog, root };
 }

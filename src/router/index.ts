@@ -1,6 +1,6 @@
 // The router area's public surface.
-export { RootAgent } from './root-agent.ts';
-export type { PluginRegistry, AgentEnvironment } from './root-agent.ts';
+export { Pipeline } from './pipeline.ts';
+export type { PluginRegistry, AgentEnvironment } from './pipeline.ts';
 export { EventRouter } from './event-router.ts';
 export type { Rule } from './event-router.ts';
 export { compilePatterns, compilePattern } from './pattern.ts';

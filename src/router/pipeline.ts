@@ -1,4 +1,4 @@
-// Fluentd's RootAgent (lib/fluent/root_agent.rb, agent.rb, label.rb): builds
+// The pipeline: Fluentd's RootAgent (lib/fluent/root_agent.rb, agent.rb, label.rb): builds
 // every plugin of a fluent.conf once at start-up — sources, the top-level
 // filter/match chain, and one chain per <label> — and owns their lifecycle.
 // @type names are resolved here, so a request only walks prebuilt arrays.
@@ -28,7 +28,7 @@ export interface AgentEnvironment {
   readonly writeLogLine: (line: string) => void;
 }
 
-export class RootAgent {
+export class Pipeline {
   readonly inputs: Input[] = [];
   readonly outputs: Output[] = [];
   readonly #labels = new Map<string, EventRouter>();
