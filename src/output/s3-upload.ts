@@ -46,7 +46,12 @@ export interface UploaderOptions {
   readonly multipartThreshold: number;
   readonly partSize: number;
   readonly queueSize: number;
+  /** How long the HEAD after a 412 may take before the key counts as taken (ms). */
+  readonly probeTimeoutMs?: number;
 }
+
+/** The HEAD after a 412 is bounded: a store that hangs must not stall a chunk. */
+export const DEFAULT_PROBE_TIMEOUT_MS = 10_000;
 
 /**
  * - `written`: this call created (or, unconditionally, replaced) the object;
@@ -131,9 +136,20 @@ export class ObjectUploader {
     }
   }
 
+  // A 412 already says "the key is taken"; the HEAD only tells whether it is
+  // taken by this very body. A HEAD that cannot tell (404 from a store whose
+  // reads lag its writes, 403, a timeout, a reset) leaves "taken": the caller
+  // reserves the next index. Never an overwrite, never a stall; at worst a
+  // chunk whose earlier answer was lost lands twice under two indexes.
   async #compareExisting(key: string, expectedEtags: readonly string[]): Promise<UploadOutcome> {
-    const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }));
-    return head.ETag !== undefined && expectedEtags.includes(head.ETag) ? 'ours' : 'taken';
+    const timeout = this.#o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
+    try {
+      const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }),
+        { abortSignal: AbortSignal.timeout(timeout) });
+      return head.ETag !== undefined && expectedEtags.includes(head.ETag) ? 'ours' : 'taken';
+    } catch {
+      return 'taken';
+    }
   }
 }
 

@@ -24,6 +24,7 @@ export class ConditionalProxy {
   readonly #dropPuts = new Set<number>();
   #heldHeads: (() => void)[] = [];
   #headGate = 0;
+  #headAnswer: number | 'hang' | undefined;
   /** Object PUTs seen (UploadPart excluded), 1-based ordinals for dropPutResponse. */
   objectPuts = 0;
   preconditionFailures = 0;
@@ -58,6 +59,15 @@ export class ConditionalProxy {
     this.#heldHeads = [];
   }
 
+  /**
+   * Answer every object HEAD with `status` without asking upstream (a store
+   * whose reads lag its writes: 404 for a key that exists; a 403), or never
+   * answer it ('hang'). `undefined` forwards HEADs again.
+   */
+  answerHeads(answer: number | 'hang' | undefined): void {
+    this.#headAnswer = answer;
+  }
+
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -74,6 +84,13 @@ export class ConditionalProxy {
           for (const release of this.#heldHeads) release();
         }
       });
+    }
+    if (req.method === 'HEAD' && this.#headAnswer !== undefined && url.pathname.split('/').length > 2) {
+      req.resume();
+      if (this.#headAnswer === 'hang') return; // closeAllConnections() ends it
+      res.writeHead(this.#headAnswer, { 'Content-Length': 0 });
+      res.end();
+      return;
     }
     const isObjectPut = req.method === 'PUT' && !url.searchParams.has('uploadId') && url.pathname.split('/').length > 2;
     const isComplete = req.method === 'POST' && url.searchParams.has('uploadId');
