@@ -232,3 +232,19 @@ test('without <parse>: form json=, msgpack and ndjson bodies, by Content-Type', 
     await plain.receiver.close();
   }
 });
+
+test('POST with neither Content-Length nor chunked: 400 then close, even when its body follows; nothing emitted', async () => {
+  const n = r.log.rawLines().length;
+  for (const req of [
+    'POST /session.abc HTTP/1.1\r\nHost: x\r\n\r\n{"nocl":1}',
+    'POST /session.abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n{"nocl":2}',
+  ]) {
+    const res = await rawRequest(r.port, certs, req, { waitMs: 1000 });
+    assert.match(res.raw, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\n400 Bad Request\nReceived event is not json: \n$/, req);
+    assert.equal(res.closed, true, req);
+  }
+  const ok = await rawRequest(r.port, certs, post('/session.abc', '{"after":1}'));
+  assert.equal(ok.raw, A_200);
+  await stdoutLinesAfter(n, 1);
+  assert.equal(r.log.rawLines().slice(n).filter((l) => l.includes('nocl')).length, 0);
+});
