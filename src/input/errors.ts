@@ -3,6 +3,7 @@ import { AuditrelayError } from '../errors.ts';
 export type InputErrorCode =
   | 'AR_HTTP_NO_PATH'
   | 'AR_HTTP_NOT_JSON'
+  | 'AR_HTTP_NOT_OBJECT'
   | 'AR_HTTP_NO_PARAM'
   | 'AR_HTTP_BAD_MSGPACK'
   | 'AR_HTTP_BAD_TIME'

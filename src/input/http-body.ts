@@ -37,7 +37,9 @@ export function parseWithParser(parser: Parser, input: BodyInput): ParsedBody {
       records.push(record);
     });
   } catch (err) {
-    if ((err as { code?: string }).code === 'AR_PARSE_TIME') throw err;
+    const code = (err as { code?: string }).code;
+    if (code === 'AR_PARSE_TIME') throw err;
+    if (code === 'AR_PARSE_NOT_OBJECT' && text.trim() !== 'null') throw notObject(input.body, err);
     throw notJson(input.body, err);
   }
   return { records, times };
@@ -46,6 +48,12 @@ export function parseWithParser(parser: Parser, input: BodyInput): ParsedBody {
 /** Fluentd 1.16's text; the body is echoed as received (bytes, unescaped). */
 function notJson(body: Buffer, cause?: unknown): InputError {
   return new InputError('AR_HTTP_NOT_JSON', `Received event is not json: ${body.toString('latin1')}`, { cause });
+}
+
+/** Valid JSON that is no record (`123`, `"str"`): say so instead of "not json". */
+function notObject(body: Buffer, cause?: unknown): InputError {
+  return new InputError('AR_HTTP_NOT_OBJECT',
+    `Received event is not a JSON object: ${body.toString('latin1')} (a record must be a JSON object or an array of objects)`, { cause });
 }
 
 const TIME_KEY = 'time';

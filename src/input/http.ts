@@ -56,6 +56,8 @@ export class HttpInput implements Input {
   readonly #app: FastifyInstance;
   /** Per connection: settles once the latest request's emit was called. */
   readonly #emitTurns = new WeakMap<object, Promise<void>>();
+  /** Connections whose input stopped parsing: closed once the answer in flight is written. */
+  readonly #closeAfter = new WeakSet<object>();
   #port = 0;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
@@ -92,7 +94,10 @@ export class HttpInput implements Input {
       clientErrorHandler: (err, socket) => {
         // TLS failures arrive here too; tlsClientError below logs those once.
         if (!(err as NodeJS.ErrnoException).code?.startsWith('ERR_SSL')) ctx.log.warn({ error: err.message }, 'unexpected error');
-        socket.destroy();
+        // Bytes after a request with neither Content-Length nor chunked encoding
+        // (its body) parse as garbage: let that request's 400 go out, then close.
+        if (this.#emitTurns.has(socket)) this.#closeAfter.add(socket);
+        else socket.destroy();
       },
     });
     this.#setup();
@@ -175,6 +180,7 @@ export class HttpInput implements Input {
     } finally {
       release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
+      if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
     }
   }
 

@@ -51,6 +51,8 @@ export interface ServerTlsOptions {
   minVersion: SecureVersion;
   maxVersion: SecureVersion;
   ciphers?: string;
+  /** Node's https server offers only `http/1.1`, refusing `curl --http1.0` (ALPN `http/1.0`) at the handshake. */
+  ALPNProtocols: string[];
 }
 
 function nodeVersion(v: (typeof VERSIONS)[number]): SecureVersion {
@@ -109,6 +111,8 @@ export function configureTls(transport: ConfigElement | undefined, warn: (m: str
     minVersion,
     maxVersion,
     ciphers: p.insecure ? undefined : p.ciphers,
+    // A client offering no ALPN is served too; one offering only e.g. h2 is refused (no_application_protocol).
+    ALPNProtocols: ['http/1.1', 'http/1.0'],
   };
 }
 

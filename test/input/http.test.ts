@@ -139,6 +139,8 @@ test('Fluentd answers, byte for byte', async (t) => {
     { name: 'bad JSON → 400 echoing the body (deliberate: Fluentd 1.19 says 200)', request: post('/test.log', '{"a":'), expect: 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nContent-Length: 50\r\n\r\n400 Bad Request\nReceived event is not json: {"a":\n', closed: false },
     { name: 'empty body → 400', request: post('/test.log', ''), expect: 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nContent-Length: 45\r\n\r\n400 Bad Request\nReceived event is not json: \n', closed: false },
     { name: 'null → 400', request: post('/test.log', 'null'), expect: 'HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nContent-Length: 49\r\n\r\n400 Bad Request\nReceived event is not json: null\n', closed: false },
+    { name: 'scalar 123 → 400 saying a record must be an object', request: post('/test.log', '123'), expect: B_400('400 Bad Request\nReceived event is not a JSON object: 123 (a record must be a JSON object or an array of objects)\n'), closed: false },
+    { name: 'scalar "str" → 400 saying a record must be an object', request: post('/test.log', '"str"'), expect: B_400('400 Bad Request\nReceived event is not a JSON object: "str" (a record must be a JSON object or an array of objects)\n'), closed: false },
     { name: '[] → 200, nothing emitted', request: post('/session.abc', '[]'), expect: A_200, closed: false },
     { name: 'PUT is an event POST', request: post('/session.abc', '{"put":1}', {}, '1.1', 'PUT'), expect: A_200, closed: false },
   ];
@@ -229,4 +231,20 @@ test('without <parse>: form json=, msgpack and ndjson bodies, by Content-Type', 
   } finally {
     await plain.receiver.close();
   }
+});
+
+test('POST with neither Content-Length nor chunked: 400 then close, even when its body follows; nothing emitted', async () => {
+  const n = r.log.rawLines().length;
+  for (const req of [
+    'POST /session.abc HTTP/1.1\r\nHost: x\r\n\r\n{"nocl":1}',
+    'POST /session.abc HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n{"nocl":2}',
+  ]) {
+    const res = await rawRequest(r.port, certs, req, { waitMs: 1000 });
+    assert.match(res.raw, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\n400 Bad Request\nReceived event is not json: \n$/, req);
+    assert.equal(res.closed, true, req);
+  }
+  const ok = await rawRequest(r.port, certs, post('/session.abc', '{"after":1}'));
+  assert.equal(ok.raw, A_200);
+  await stdoutLinesAfter(n, 1);
+  assert.equal(r.log.rawLines().slice(n).filter((l) => l.includes('nocl')).length, 0);
 });

@@ -99,3 +99,26 @@ test('encrypted server key: the right passphrase starts, a wrong one is a clear 
     return true;
   });
 });
+
+test('ALPN: a client offering no ALPN, http/1.1 or only http/1.0 (curl --http1.0) is served; h2 only is refused', async () => {
+  const post = (alpn: string[] | undefined) => new Promise<{ raw: string; alpn: string | false | null; error?: string }>((resolve) => {
+    const s = connect({
+      host: '127.0.0.1', port: r.port, ca: readFileSync(certs.ca), servername: 'localhost',
+      cert: readFileSync(certs.clientCert), key: readFileSync(certs.clientKey),
+      ...(alpn ? { ALPNProtocols: alpn } : {}),
+    });
+    let raw = '';
+    s.on('secureConnect', () => s.write('POST /session.abc HTTP/1.0\r\nHost: x\r\nContent-Length: 7\r\n\r\n{"a":1}'));
+    s.on('data', (d) => (raw += d.toString('latin1')));
+    s.on('error', (err) => resolve({ raw, alpn: s.alpnProtocol, error: err.message }));
+    s.on('close', () => resolve({ raw, alpn: s.alpnProtocol }));
+  });
+  for (const [alpn, selected] of [[undefined, false], [['http/1.1'], 'http/1.1'], [['http/1.0'], 'http/1.0'], [['h2', 'http/1.1'], 'http/1.1']] as const) {
+    const res = await post(alpn ? [...alpn] : undefined);
+    assert.equal(res.error, undefined, `ALPN ${alpn}`);
+    assert.equal(res.alpn, selected, `ALPN ${alpn}`);
+    assert.match(res.raw, /^HTTP\/1\.1 200 OK\r\n/, `ALPN ${alpn}`);
+  }
+  const h2 = await post(['h2']);
+  assert.match(h2.error ?? '', /no application protocol/i);
+});
