@@ -23,6 +23,7 @@ import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http
 import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
 import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
+import { listenError, type ListenTarget } from './listen-error.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -57,11 +58,13 @@ export class HttpInput implements Input {
   /** Per connection: settles once the latest request's emit was called. */
   readonly #emitTurns = new WeakMap<object, Promise<void>>();
   #port = 0;
+  readonly #target: ListenTarget;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
     const warn = (m: string) => ctx.log.warn(m);
     const p = configureParams(params, element, warn);
     this.#p = p;
+    this.#target = { port: p.port, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
     this.#ctx = ctx;
     this.#emit = emit;
     if (p.cors_allow_credentials && (p.cors_allow_origins === undefined || p.cors_allow_origins.includes('*'))) {
@@ -103,7 +106,11 @@ export class HttpInput implements Input {
   }
 
   async start(): Promise<void> {
-    await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
+    try {
+      await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
+    } catch (err) {
+      throw await listenError(err, this.#target);
+    }
     const addr = this.#app.server.address();
     this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening http');
