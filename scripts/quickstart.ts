@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { generateMtlsCerts, encodePair } from '../src/pki/index.ts';
 import { startEmbeddedS3 } from '../src/cli/embedded-s3.ts';
 import { startReceiver } from '../src/receiver.ts';
+import { ListenError, listenError } from '../src/input/index.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dev = resolve(process.env.AUDITRELAY_DEV ?? join(root, '.dev'));
@@ -36,8 +37,19 @@ async function ensureCerts(): Promise<string> {
   return passphrase;
 }
 
+/** A port `npm start` cannot bind: one line naming the variable that sets it, exit 1. */
+async function portFailure(err: unknown, variable: string, port: number, close?: () => Promise<void>): Promise<never> {
+  const e = err instanceof ListenError ? err : await listenError(err, { port, bind: '127.0.0.1', section: '', where: '', explicit: true });
+  if (!(e instanceof ListenError)) throw err;
+  await close?.().catch(() => undefined);
+  process.stderr.write(`npm start: ${e.problem}; set ${variable} to a free port (${variable}=${port + 1} npm start) [${e.code}]\n`);
+  process.exit(1);
+}
+
 const passphrase = await ensureCerts();
-const s3 = await startEmbeddedS3({ dir: join(dev, 's3'), bucket, port: Number(process.env.AUDITRELAY_S3_PORT ?? 0) });
+const s3Port = Number(process.env.AUDITRELAY_S3_PORT ?? 0);
+const s3 = await startEmbeddedS3({ dir: join(dev, 's3'), bucket, port: s3Port })
+  .catch((err: unknown) => portFailure(err, 'AUDITRELAY_S3_PORT', s3Port));
 Object.assign(process.env, {
   AUDITRELAY_DEV: dev,
   AUDITRELAY_PORT: String(port),
@@ -48,7 +60,8 @@ Object.assign(process.env, {
   AUDITRELAY_S3_SECRET: s3.secretAccessKey,
   AUDITRELAY_S3_BUCKET: bucket,
 });
-const receiver = await startReceiver({ configPath: join(root, 'conf/quickstart.conf') });
+const receiver = await startReceiver({ configPath: join(root, 'conf/quickstart.conf') })
+  .catch((err: unknown) => portFailure(err, 'AUDITRELAY_PORT', port, () => s3.close()));
 const rel = (p: string) => relative(process.cwd(), p) || '.';
 const event = JSON.stringify({ event: 'user.login', user: 'alice', success: true, code: 'T1000I', time: '2024-11-20T10:15:02.123Z' });
 process.stderr.write(`

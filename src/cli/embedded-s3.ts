@@ -4,7 +4,7 @@
 // points those at AWS or MinIO instead. s3rver accepts the fixed keys below.
 
 import { mkdir } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 // @ts-expect-error s3rver ships no type declarations
 import S3rver from 's3rver';
@@ -34,6 +34,7 @@ export interface EmbeddedS3 {
 export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<EmbeddedS3> {
   await mkdir(options.dir, { recursive: true });
   const address = options.address ?? '127.0.0.1';
+  if (options.port) await probePort(options.port, address);
   const server = new S3rver({
     address,
     port: options.port ?? 0,
@@ -50,4 +51,16 @@ export async function startEmbeddedS3(options: EmbeddedS3Options): Promise<Embed
     bucketDir: join(options.dir, options.bucket),
     close: () => server.close() as Promise<void>,
   };
+}
+
+/**
+ * s3rver's run() leaves a listen error unhandled (it crashes the process with
+ * a stack): try the port first so a taken one rejects with EADDRINUSE/EACCES.
+ */
+function probePort(port: number, address: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(port, address, () => probe.close(() => resolve()));
+  });
 }

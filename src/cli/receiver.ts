@@ -123,5 +123,8 @@ function describe(err: unknown): string {
 
 if (import.meta.main) {
   const code = await main(process.argv.slice(2));
-  if (code >= 0) process.exitCode = code;
+  // A failed start (port in use, …) must end the process even with outputs'
+  // timers started, so systemd and Docker see the failure at once.
+  if (code > 0) process.exit(code);
+  if (code === 0) process.exitCode = 0;
 }

@@ -23,6 +23,7 @@ import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http
 import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
 import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
+import { listenError, type ListenTarget } from './listen-error.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -59,11 +60,13 @@ export class HttpInput implements Input {
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
   #port = 0;
+  readonly #target: ListenTarget;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
     const warn = (m: string) => ctx.log.warn(m);
     const p = configureParams(params, element, warn);
     this.#p = p;
+    this.#target = { port: p.port, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
     this.#ctx = ctx;
     this.#emit = emit;
     if (p.cors_allow_credentials && (p.cors_allow_origins === undefined || p.cors_allow_origins.includes('*'))) {
@@ -108,7 +111,11 @@ export class HttpInput implements Input {
   }
 
   async start(): Promise<void> {
-    await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
+    try {
+      await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
+    } catch (err) {
+      throw await listenError(err, this.#target);
+    }
     const addr = this.#app.server.address();
     this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening http');

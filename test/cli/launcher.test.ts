@@ -1,0 +1,37 @@
+// bin/auditrelay and bin/auditrelay-event-handler before `npm ci` (issue 13.8):
+// a copy of bin/ with no node_modules beside it says what to run and exits 127,
+// instead of the shell's "exec: …/node_modules/node/bin/node: not found".
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const BIN = new URL('../../bin', import.meta.url).pathname;
+
+function copyOfBin(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'ar-launcher-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  cpSync(BIN, join(dir, 'bin'), { recursive: true });
+  return dir;
+}
+
+for (const name of ['auditrelay', 'auditrelay-event-handler']) {
+  test(`${name} without node_modules: "run npm ci first", exit 127`, (t) => {
+    const dir = copyOfBin(t);
+    const r = spawnSync(join(dir, 'bin', name), ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    assert.equal(r.status, 127, r.stderr);
+    assert.equal(r.stderr, `${name}: node_modules is missing in ${dir} — run \`npm ci\` there first\n`);
+    assert.equal(r.stdout, '');
+  });
+
+  test(`${name} with node_modules but no pinned Node and only an old Node on PATH: exit 127, names both`, (t) => {
+    const dir = copyOfBin(t);
+    mkdirSync(join(dir, 'node_modules'));
+    // /usr/bin:/bin holds this machine's Node 20 (or no node): too old either way.
+    const r = spawnSync(join(dir, 'bin', name), ['--version'], { encoding: 'utf8', env: { PATH: '/usr/bin:/bin' } });
+    assert.equal(r.status, 127, r.stderr);
+    assert.match(r.stderr, new RegExp(`^${name}: the pinned Node 24 \\(.*node_modules/node/bin/node\\) is missing and no Node >= 24 is on PATH( \\(found Node \\d+\\))? — run \`npm ci\` in ${dir} first\\n$`));
+  });
+}
