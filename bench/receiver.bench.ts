@@ -32,7 +32,7 @@ async function load(port: number, c: CertFiles): Promise<Result> {
 /** s3rver in its own process too: in production S3 is another machine, not our CPU. */
 async function startS3Child(dir: string): Promise<{ endpoint: string; close(): void }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', `
-    import { startEmbeddedS3 } from ${JSON.stringify(new URL('../src/cli/embedded-s3.ts', import.meta.url).pathname)};
+    import { startEmbeddedS3 } from ${JSON.stringify(new URL('../src/dev/embedded-s3.ts', import.meta.url).pathname)};
     const s3 = await startEmbeddedS3({ dir: ${JSON.stringify(dir)}, bucket: ${JSON.stringify(BUCKET)} });
     console.log(s3.endpoint);
   `], { stdio: ['ignore', 'pipe', 'inherit'] });

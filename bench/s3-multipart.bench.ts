@@ -20,7 +20,7 @@ const dir = await mkdtemp(join(tmpdir(), 'ar-bench-s3-'));
 const bucket = 'bench';
 
 // The child also writes the chunk file, so building it does not inflate this process's RSS.
-const embedded = new URL('../src/cli/embedded-s3.ts', import.meta.url).pathname;
+const embedded = new URL('../src/dev/embedded-s3.ts', import.meta.url).pathname;
 const diskChunk = new URL('../test/support/disk-chunk.ts', import.meta.url).pathname;
 const child = spawn(process.execPath, ['--input-type=module', '-e', `
   const { startEmbeddedS3 } = await import(${JSON.stringify(embedded)});

@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { generateMtlsCerts, encodePair } from '../src/pki/index.ts';
-import { startEmbeddedS3 } from '../src/cli/embedded-s3.ts';
+import { startEmbeddedS3 } from '../src/dev/embedded-s3.ts';
 import { startReceiver } from '../src/receiver.ts';
 import { ListenError, listenError } from '../src/input/index.ts';
 

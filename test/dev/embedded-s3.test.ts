@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { startEmbeddedS3 } from '../../src/cli/embedded-s3.ts';
+import { startEmbeddedS3 } from '../../src/dev/embedded-s3.ts';
 import { DiskChunk } from '../support/disk-chunk.ts';
 import { newS3Output, seedMatch, tempDir } from '../support/s3-plugin.ts';
 
