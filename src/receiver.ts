@@ -63,6 +63,7 @@ export interface ReceiverOptions extends LogOptions {
 
 export interface Receiver {
   readonly log: Logger;
+  readonly processLog: ProcessLog;
   readonly agent: RootAgent;
   /** Port of the first http source (tests listen on port 0). */
   readonly port: number;
@@ -85,12 +86,17 @@ export function loadReceiver(opts: ReceiverOptions): { agent: RootAgent; process
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
-  const { agent, processLog } = loadReceiver(opts);
+  return runLoaded(loadReceiver(opts));
+}
+
+/** Starts what loadReceiver built (start-up, and a reload once the new config validated). */
+export async function runLoaded({ agent, processLog }: { agent: RootAgent; processLog: ProcessLog }): Promise<Receiver> {
   await agent.start();
   const ports = agent.inputs.map((i) => (i as { port?: number }).port ?? 0);
   processLog.log.info('fluentd worker is now running worker=0');
   return {
     log: processLog.log,
+    processLog,
     agent,
     port: ports[0] ?? 0,
     ports,
