@@ -50,6 +50,7 @@ export interface ReceiverOptions extends LogOptions {
 
 export interface Receiver {
   readonly log: Logger;
+  readonly processLog: ProcessLog;
   readonly agent: Pipeline;
   /** Port of the first http source (tests listen on port 0). */
   readonly port: number;
@@ -72,12 +73,17 @@ export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processL
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
-  const { agent, processLog } = loadReceiver(opts);
+  return runLoaded(loadReceiver(opts));
+}
+
+/** Starts what loadReceiver built (start-up, and a reload once the new config validated). */
+export async function runLoaded({ agent, processLog }: { agent: Pipeline; processLog: ProcessLog }): Promise<Receiver> {
   await agent.start();
   const ports = agent.inputs.map((i) => (i as { port?: number }).port ?? 0);
   processLog.log.info('fluentd worker is now running worker=0');
   return {
     log: processLog.log,
+    processLog,
     agent,
     port: ports[0] ?? 0,
     ports,

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import { loadReceiver, startReceiver } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
+import { ReloadableReceiver } from './reload.ts';
 
 const USAGE = `Usage: auditrelay [options]
     -c, --config PATH        read configuration from the file
@@ -89,7 +90,8 @@ export async function main(argv: string[]): Promise<number> {
     }
   }
   try {
-    const receiver = await startReceiver({ configPath, level, destination: v.log });
+    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log }), configPath);
+    const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -105,6 +107,11 @@ export async function main(argv: string[]): Promise<number> {
     };
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
+    for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
+      process.on(signal, () => {
+        if (!stopping) reloadable.reload(signal).catch((err: unknown) => receiver.log.error({ err, signal }, 'config reload failed'));
+      });
+    }
     process.on('SIGUSR1', () => {
       receiver.log.info('force flushing buffered events');
       receiver.flushAll().catch((err: unknown) => receiver.log.error({ err }, 'flush failed'));
