@@ -79,7 +79,12 @@ export async function main(argv: string[]): Promise<number> {
   const level = levelFrom(v.verbose?.length ?? 0, v.quiet?.length ?? 0);
   if (v['dry-run']) {
     try {
-      const { processLog } = loadReceiver({ configPath, level, destination: v.log });
+      const { processLog, placeholders } = loadReceiver({ configPath, level, destination: v.log });
+      if (placeholders.length > 0) {
+        processLog.flush();
+        for (const p of placeholders) process.stderr.write(`auditrelay: ${p.pos.file}:${p.pos.line}: ${p.message}\n`);
+        return 1;
+      }
       processLog.log.info({ path: configPath }, 'finished dry run mode');
       processLog.flush();
       return 0;
