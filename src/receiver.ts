@@ -4,7 +4,7 @@
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { parseConfigFile, configureParams, unusedWarnings, type ConfigElement, type ParamSchema } from './config/index.ts';
+import { parseConfigFile, configureParams, unusedWarnings, findPlaceholders, type ConfigElement, type ConfigProblem, type ParamSchema } from './config/index.ts';
 import { Pipeline, type PluginRegistry } from './router/index.ts';
 import { HttpInput } from './input/index.ts';
 import { RecordTransformerFilter } from './filter/index.ts';
@@ -60,16 +60,19 @@ export interface Receiver {
 }
 
 /** Parses and builds everything without opening sockets (--dry-run, tests). */
-export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processLog: ProcessLog; root: ConfigElement } {
-  const root = parseConfigFile(opts.configPath);
+export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processLog: ProcessLog; root: ConfigElement; placeholders: ConfigProblem[] } {
+  const parseWarnings: ConfigProblem[] = [];
+  const root = parseConfigFile(opts.configPath, { warn: (message, pos) => parseWarnings.push({ message, pos }) });
+  const placeholders = findPlaceholders(root);
   const system = root.sections('system')[0];
   const sysParams = system ? configureParams(systemParams, system) : undefined;
   const processLog = opts.processLog ?? createProcessLog({ ...opts, level: opts.level ?? sysParams?.log_level ?? 'info' });
   const log = processLog.log;
+  for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
   if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
   const agent = new Pipeline(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
   for (const w of unusedWarnings(root)) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
-  return { agent, processLog, root };
+  return { agent, processLog, root, placeholders };
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {

@@ -78,19 +78,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   const configPath = v.config ?? defaultConfigPath(process.env);
   const level = levelFrom(v.verbose?.length ?? 0, v.quiet?.length ?? 0);
-  if (v['dry-run']) {
-    try {
-      const { processLog } = loadReceiver({ configPath, level, destination: v.log });
-      processLog.log.info({ path: configPath }, 'finished dry run mode');
-      processLog.flush();
-      return 0;
-    } catch (err) {
-      process.stderr.write(`${describe(err)}\n`);
-      return 1;
-    }
-  }
+  if (v['dry-run']) return dryRun(configPath, level, v.log);
+  return serve(configPath, level, v.log);
+}
+
+/** Serves until a signal stops it: -1 = keep running, 1 = could not start. */
+async function serve(configPath: string, level: Level | undefined, destination: string | undefined): Promise<number> {
   try {
-    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log }), configPath);
+    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination }), configPath);
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
     let stopping = false;
     const stop = (signal: string) => {
@@ -117,6 +112,24 @@ export async function main(argv: string[]): Promise<number> {
       receiver.flushAll().catch((err: unknown) => receiver.log.error({ err }, 'flush failed'));
     });
     return -1; // keep running
+  } catch (err) {
+    process.stderr.write(`${describe(err)}\n`);
+    return 1;
+  }
+}
+
+/** --dry-run: parse and build everything, open nothing; placeholders left in the config fail it. */
+function dryRun(configPath: string, level: Level | undefined, destination: string | undefined): number {
+  try {
+    const { processLog, placeholders } = loadReceiver({ configPath, level, destination });
+    if (placeholders.length > 0) {
+      processLog.flush();
+      for (const p of placeholders) process.stderr.write(`auditrelay: ${p.pos.file}:${p.pos.line}: ${p.message}\n`);
+      return 1;
+    }
+    processLog.log.info({ path: configPath }, 'finished dry run mode');
+    processLog.flush();
+    return 0;
   } catch (err) {
     process.stderr.write(`${describe(err)}\n`);
     return 1;

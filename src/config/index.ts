@@ -12,3 +12,5 @@ export { configureParams, singleSection } from '../params/params.ts';
 export { unusedWarnings } from './unused.ts';
 export type { ConfigWarning } from './unused.ts';
 export { dumpConfig } from './dump.ts';
+export { findPlaceholders } from './placeholders.ts';
+export type { ConfigProblem } from './placeholders.ts';

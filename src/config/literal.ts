@@ -11,10 +11,13 @@
 import { ConfigError } from '../params/errors.ts';
 import { dumpJsonAsRuby } from './ruby-json.ts';
 import type { Scanner } from './scanner.ts';
+import type { SourcePos } from '../params/element.ts';
 
 export interface LiteralContext {
   /** Where ENV['NAME'] looks names up. */
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Told when ENV['NAME'] names an unset variable (Fluentd interpolates '' silently). */
+  readonly warn?: (message: string, pos: SourcePos) => void;
 }
 
 /** Which text ends an unquoted string: a value (line end), a key (spacing) or a section argument (`>`). */
@@ -153,7 +156,12 @@ function evalEmbeddedCode(ss: Scanner, ctx: LiteralContext): string {
       `embedded Ruby '#{${code}}' is not supported: only "#{ENV['NAME']}" is evaluated; ` +
       'set the value in an environment variable or write it literally');
   }
-  return ctx.env[env[1] ?? env[2]] ?? '';
+  const name = env[1] ?? env[2]!;
+  const value = ctx.env[name];
+  if (value === undefined) {
+    ctx.warn?.(`"#{ENV['${name}']}" is empty: environment variable ${name} is not set; export ${name}=… before starting, or write the value literally`, ss.posAt(start));
+  }
+  return value ?? '';
 }
 
 /**

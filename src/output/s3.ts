@@ -7,14 +7,7 @@
 // processes and replicas.
 
 import { Agent as HttpsAgent } from 'node:https';
-import {
-  CreateBucketCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsCommand,
-  S3Client,
-  type S3ClientConfig,
-} from '@aws-sdk/client-s3';
+import { HeadObjectCommand, S3Client, type S3ClientConfig } from '@aws-sdk/client-s3';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import type { ConfigElement } from '../params/element.ts';
 import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
@@ -27,6 +20,7 @@ import { chooseCredentials } from './s3-credentials.ts';
 import { isNotFound, ObjectUploader, storeAsTypes, type ObjectOptions, type StoreAs } from './s3-upload.ts';
 import { S3OutputError } from './s3-errors.ts';
 import { readBufferLayout } from './s3-buffer-layout.ts';
+import { runStartupChecks } from './s3-startup.ts';
 
 const MiB = 1024 * 1024;
 const DEFAULT_KEY_FORMAT = '%{path}%{time_slice}_%{index}.%{file_extension}';
@@ -92,6 +86,7 @@ export class S3Output implements ChunkSink {
   readonly keyTemplate: KeyTemplate;
   readonly storeAs: StoreAs;
   readonly #ctx: PluginContext;
+  readonly #where: (param: string) => string;
   readonly #clientConfig: S3ClientConfig;
   readonly #credentialSource: string;
   readonly #objectOptions: ObjectOptions;
@@ -103,6 +98,7 @@ export class S3Output implements ChunkSink {
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     this.#ctx = ctx;
+    this.#where = (param) => element.where(param);
     const warn = (m: string): void => ctx.log.warn(m);
     const p = configureParams(params, element, warn);
     this.params = p;
@@ -167,8 +163,18 @@ export class S3Output implements ChunkSink {
       queueSize: p.multipart_queue_size,
     });
     this.#ctx.log.debug(`out_s3: credentials from ${this.#credentialSource}`);
-    if (p.check_apikey_on_start) await this.#checkApiKeys(client);
-    if (p.check_bucket) await this.#ensureBucket(client);
+    await runStartupChecks({
+      client,
+      bucket: p.s3_bucket,
+      prefix: p.path,
+      region: p.s3_region,
+      endpoint: p.s3_endpoint,
+      checkApiKey: p.check_apikey_on_start,
+      checkBucket: p.check_bucket,
+      autoCreateBucket: p.auto_create_bucket,
+      where: this.#where,
+      log: this.#ctx.log,
+    });
   }
 
   async stop(): Promise<void> {
@@ -261,34 +267,6 @@ export class S3Output implements ChunkSink {
       throw err;
     }
   }
-
-  // out_s3.rb check_apikeys. ListObjects v1, not v2: s3rver 3.7 answers
-  // ListObjectsV2 max-keys=1 with an error on a non-empty bucket (O5).
-  async #checkApiKeys(client: S3Client): Promise<void> {
-    try {
-      await client.send(new ListObjectsCommand({ Bucket: this.params.s3_bucket, Prefix: this.params.path, MaxKeys: 1 }));
-    } catch (err) {
-      if ((err as { name?: string }).name === 'NoSuchBucket') return; // ensure_bucket handles it
-      throw new S3OutputError('AR_S3_API_CHECK',
-        `can't call S3 API. Please check your credentials or s3_region configuration. error = ${describe(err)}`, { cause: err });
-    }
-  }
-
-  // out_s3.rb ensure_bucket.
-  async #ensureBucket(client: S3Client): Promise<void> {
-    const bucket = this.params.s3_bucket;
-    try {
-      await client.send(new HeadBucketCommand({ Bucket: bucket }));
-      return;
-    } catch (err) {
-      if (!isNotFound(err)) throw err;
-    }
-    if (!this.params.auto_create_bucket) {
-      throw new S3OutputError('AR_S3_NO_BUCKET', `The specified bucket does not exist: bucket = ${bucket}`);
-    }
-    this.#ctx.log.info(`Creating bucket ${bucket} on ${this.params.s3_endpoint ?? ''}`);
-    await client.send(new CreateBucketCommand({ Bucket: bucket }));
-  }
 }
 
 /** out_s3.rb reject_s3_endpoint?: AWS itself is reached through s3_region. */
@@ -307,11 +285,6 @@ function pickStoreAs(name: string, pos: ConfigElement['pos'], warn: (m: string) 
   // out_s3.rb configure: an unknown compressor falls back to text with a warning.
   warn(`'${name}' not supported. Use 'text' instead: error = Unknown s3_compressor_type plugin '${name}'`);
   return storeAsTypes.text;
-}
-
-function describe(err: unknown): string {
-  const e = err as { name?: string; message?: string };
-  return `#<${e?.name ?? 'Error'}: ${e?.message ?? String(err)}>`;
 }
 
 /** The key template's format after out_s3.rb configure's checks and rewrites (removed placeholders, %{hostname}, check_object). */

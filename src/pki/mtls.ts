@@ -81,7 +81,12 @@ export function serialHex(random16: Uint8Array): string {
  * Upstream's appendSANs: with no --ip, every DNS name is resolved (net.LookupIP) and all its
  * addresses become IP SANs; a failed lookup aborts the command. Given IPs are used as they are.
  */
-export async function resolveIpSans(dnsNames: readonly string[], ips: readonly string[]): Promise<string[]> {
+/**
+ * With `warn`, a name that does not resolve (certificates made before DNS
+ * exists) is reported and skipped: it stays a DNS SAN, only its IP SANs are
+ * missing. Without `warn` it is an error, as upstream does.
+ */
+export async function resolveIpSans(dnsNames: readonly string[], ips: readonly string[], warn?: (message: string) => void): Promise<string[]> {
   if (ips.length > 0) {
     for (const ip of ips) {
       // Go's net.ParseIP would silently yield nil and an empty SAN; we refuse instead.
@@ -97,6 +102,11 @@ export async function resolveIpSans(dnsNames: readonly string[], ips: readonly s
       const addrs = await lookup(name, { all: true, order: 'verbatim' });
       for (const a of addrs) found.push(a.address);
     } catch (err) {
+      if (warn) {
+        warn(`--dns-names entry '${name}' does not resolve yet (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); ` +
+          `it stays in the certificate as a DNS name; add --ip if clients connect by address`);
+        continue;
+      }
       throw new PkiError(
         'AR_PKI_LOOKUP',
         `--dns-names entry '${name}' does not resolve (${(err as Error).message}); ` +

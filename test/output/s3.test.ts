@@ -215,12 +215,12 @@ test('missing bucket: auto_create_bucket false fails start', async (t) => {
   });
 });
 
-test('unreachable endpoint: the API check fails start with out_s3 wording', async (t) => {
+test('unreachable endpoint: the API check says connection refused, not credentials (s3-startup.test.ts has the rest)', async (t) => {
   const { output } = newS3Output(seedMatch('http://127.0.0.1:9', BUCKET));
   t.after(() => output.stop());
   await assert.rejects(output.start(), (err: Error & { code?: string }) => {
-    assert.equal(err.code, 'AR_S3_API_CHECK');
-    assert.match(err.message, /^can't call S3 API\. Please check your credentials or s3_region configuration\. error = /);
+    assert.equal(err.code, 'AR_S3_REFUSED');
+    assert.match(err.message, /^out_s3: ListObjects to http:\/\/127\.0\.0\.1:9 failed: connection refused/);
     return true;
   });
 });

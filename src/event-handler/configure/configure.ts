@@ -82,8 +82,9 @@ export async function runConfigure(opts: ConfigureOptions, io: ConfigureIo): Pro
   const interactive = io.stdin.isTTY === true;
   if (!opts.force && !interactive) await refuseOverwrite(paths.all, io.cwd);
 
-  // Upstream generates (and resolves the SANs) before printing anything.
-  const ips = await resolveIpSans(opts.dnsNames, opts.ips);
+  // Upstream generates (and resolves the SANs) before printing anything; it
+  // aborts on a name that does not resolve, we warn (issue 13.10).
+  const ips = await resolveIpSans(opts.dnsNames, opts.ips, (m) => process.stderr.write(`WARNING: ${m}\n`));
   const certs = await generateMtlsCerts({
     dnsNames: opts.dnsNames,
     ips,
