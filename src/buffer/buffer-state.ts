@@ -2,7 +2,7 @@
 // batcher. Appends of one event-loop turn are joined and committed with one
 // write per chunk (group commit); the promise an emit waits on settles only
 // when that commit (data, then meta) is done — Fluentd's Buffer#write +
-// FileChunk#commit, minus its per-event syscalls (fluentd.md "deliberately differs").
+// FileChunk#commit, minus its per-event syscalls (docs/compatibility.md "deliberately differs").
 
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';

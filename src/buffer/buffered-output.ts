@@ -1,4 +1,4 @@
-// A buffered output (output.rb's buffered half, fluentd.md §8): emit formats
+// A buffered output (output.rb's buffered half, docs/compatibility.md §8): emit formats
 // each event with the sink's formatter at append time, groups events by chunk
 // metadata (timekey, tag, record keys), appends them to the staged chunks and
 // resolves once the bytes are committed. Chunks are enqueued per flush_mode

@@ -1,4 +1,4 @@
-// Fluentd's unique_id (lib/fluent/unique_id.rb, fluentd.md §8): 16 bytes =
+// Fluentd's unique_id (lib/fluent/unique_id.rb, docs/compatibility.md §8): 16 bytes =
 // [ (usec_since_epoch << 12 | rand(0xfff)) as two 32-bit BE words, rand32, rand32 ].
 // The time prefix makes ids sort by creation; the hex form names chunk files.
 

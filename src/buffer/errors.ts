@@ -1,4 +1,4 @@
-// Buffer errors (fluentd.md §8). Codes never change once shipped; callers
+// Buffer errors (docs/compatibility.md §8). Codes never change once shipped; callers
 // (the HTTP input's 503 + Retry-After) match on `code`.
 
 import { AuditrelayError } from '../errors.ts';

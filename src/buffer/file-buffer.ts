@@ -1,4 +1,4 @@
-// buf_file (lib/fluent/plugin/buf_file.rb, fluentd.md §8): path resolution,
+// buf_file (lib/fluent/plugin/buf_file.rb, docs/compatibility.md §8): path resolution,
 // chunk creation and resume of `buffer.b*` (staged) / `buffer.q*` (queued)
 // files, our own or a real Fluentd's (same layout).
 

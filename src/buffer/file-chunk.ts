@@ -1,4 +1,4 @@
-// buf_file's chunk (buffer/file_chunk.rb, fluentd.md §8): `<prefix>.b<hex><suffix>`
+// buf_file's chunk (buffer/file_chunk.rb, docs/compatibility.md §8): `<prefix>.b<hex><suffix>`
 // holds the formatted bytes, `<...>.meta` Fluentd's meta map. Crash safety:
 // data is written at the committed offset first, then the meta (with the new
 // committed length and record count) replaces the old one by

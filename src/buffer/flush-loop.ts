@@ -1,5 +1,5 @@
 // Enqueue timer and flush workers (output.rb enqueue_thread_run,
-// flush_thread_run, try_flush, update_retry_state; fluentd.md §8). One retry
+// flush_thread_run, try_flush, update_retry_state; docs/compatibility.md §8). One retry
 // state per output: while it is set, workers wait for its next_time; the same
 // chunk (same id, same bytes, same attributes) is retried.
 

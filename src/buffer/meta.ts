@@ -1,5 +1,5 @@
 // The `.meta` file next to each file chunk, Fluentd's layout
-// (buffer/file_chunk.rb write_metadata, fluentd.md §8): `\xC1\x00` + uint32 BE
+// (buffer/file_chunk.rb write_metadata, docs/compatibility.md §8): `\xC1\x00` + uint32 BE
 // length + msgpack map {timekey, tag, variables, seq, id, s, c, m}. We add one
 // key, `auditrelay`, that Fluentd's restore_metadata ignores: the committed
 // byte length (so a torn tail can be cut on resume) and the output's chunk

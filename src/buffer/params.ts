@@ -1,5 +1,5 @@
 // `<buffer CHUNK_KEYS>` (output.rb config_section :buffer, buffer.rb,
-// buf_file.rb; fluentd.md §8): Fluentd's names and defaults, plus `fsync`.
+// buf_file.rb; docs/compatibility.md §8): Fluentd's names and defaults, plus `fsync`.
 // resolveBufferConfig applies Fluentd's configure-time rules: flush_mode
 // `default` → lazy with a time key else interval, per-type size defaults,
 // queue_limit_length → total_limit_size, and the same warnings/errors.

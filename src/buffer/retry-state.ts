@@ -1,4 +1,4 @@
-// Fluentd's retry state machine (plugin_helper/retry_state.rb, fluentd.md §8):
+// Fluentd's retry state machine (plugin_helper/retry_state.rb, docs/compatibility.md §8):
 // one per output, created at the first failure, dropped on the next success.
 // Times are unix seconds (floats).
 

@@ -46,7 +46,7 @@ export function safeOwnerId(id: string): string {
 }
 
 /**
- * Buffer#backup (fluentd.md §8): an unrecoverable chunk's formatted bytes go to
+ * Buffer#backup (docs/compatibility.md §8): an unrecoverable chunk's formatted bytes go to
  * `<base>/backup/worker<N>/<owner>/<hex>.log` with Fluentd's warn line.
  */
 export async function backupChunk(chunk: BufferChunk, where: BackupLocation, log: Logger): Promise<string> {

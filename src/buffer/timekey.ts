@@ -1,4 +1,4 @@
-// Timekey arithmetic (output.rb calculate_timekey, fluentd.md §8):
+// Timekey arithmetic (output.rb calculate_timekey, docs/compatibility.md §8):
 // timekey_use_utc → `t - t % timekey`; otherwise the window is aligned to
 // timekey_zone: `t - (t + offset) % timekey`, the zone parsed by
 // Fluent::Timezone's rules (src/time/zone.ts); the result is cached per

@@ -1,5 +1,5 @@
 // Entry point of bin/auditrelay-event-handler: the command line of upstream's
-// teleport-event-handler (kong; teleport-event-handler.md §1): `version`, `configure`, `start`,
+// teleport-event-handler (kong; docs/compatibility-event-handler.md §1): `version`, `configure`, `start`,
 // global -c/--config and -d/--debug. configure failing exits 255 (main.go's os.Exit(-1)).
 import pkg from '../../package.json' with { type: 'json' };
 import { KEY_LENGTHS } from '../pki/index.ts';

@@ -1,5 +1,5 @@
 // The config as Fluentd prints it at startup, `using configuration file:
-// <ROOT>…</ROOT>` (fluentd.md §13): Element#to_s in lib/fluent/config/element.rb.
+// <ROOT>…</ROOT>` (docs/compatibility.md §13): Element#to_s in lib/fluent/config/element.rb.
 // Two-space indent per level, params before subsections, secret params as
 // `xxxxxx`, params a plugin declared as strings double-quoted and escaped.
 

@@ -2,7 +2,7 @@
 // Double-quoted strings take Fluentd's escapes and "#{...}" interpolation,
 // single-quoted strings only \' and \\, unquoted strings run to the end of
 // the line minus trailing spaces and ` #comment`, and a value starting with
-// `[` or `{` is read as (multi-line) JSON and re-dumped compact (fluentd.md §10).
+// `[` or `{` is read as (multi-line) JSON and re-dumped compact (docs/compatibility.md §10).
 //
 // Fluentd evaluates "#{...}" as Ruby at parse time. auditrelay evaluates only
 // ENV['NAME'] / ENV["NAME"] (a missing variable interpolates nil, i.e. "", as

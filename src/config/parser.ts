@@ -1,5 +1,5 @@
 // fluent.conf → ConfigElement tree: a port of lib/fluent/config/v1_parser.rb
-// (fluentd.md §10). Sections `<name arg>…</name>` nest freely; params are
+// (docs/compatibility.md §10). Sections `<name arg>…</name>` nest freely; params are
 // `key value` lines; `@include path|glob` splices other files in place, into
 // the section it appears in. Synchronous fs is fine: this runs once at startup.
 

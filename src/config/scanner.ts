@@ -2,7 +2,7 @@
 // uses (lib/fluent/config/basic_parser.rb), with its token regexps rewritten
 // for JavaScript. Keeping Fluentd's regexps — rather than a hand-written
 // lexer — is what makes quirks like `k1 #not_comment` → "#not_comment" and
-// `k1 a #comment` → "a" come out exactly as Fluentd reads them (fluentd.md §10).
+// `k1 a #comment` → "a" come out exactly as Fluentd reads them (docs/compatibility.md §10).
 
 import type { SourcePos } from '../params/element.ts';
 

@@ -1,6 +1,6 @@
 import { AuditrelayError } from '../errors.ts';
 
-// Codes of the exporter CLI (`auditrelay-event-handler`), teleport-event-handler.md §1–5.
+// Codes of the exporter CLI (`auditrelay-event-handler`), docs/compatibility-event-handler.md §1–5.
 export type ExporterErrorCode =
   | 'AR_EXPORTER_USAGE' // unknown flag/command, bad flag value (kong's usage error upstream)
   | 'AR_EXPORTER_OUT_DIR' // configure <out> is missing or not a directory

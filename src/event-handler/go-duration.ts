@@ -1,5 +1,5 @@
 // Go's time.ParseDuration syntax, which upstream's --ttl and every duration in the TOML use
-// (teleport-event-handler.md §1.1, §2): `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` or a bare `0`,
+// (docs/compatibility-event-handler.md §1.1, §2): `[-+]?([0-9]*(\.[0-9]*)?[a-z]+)+` or a bare `0`,
 // units ns, us/µs/μs, ms, s, m, h. "87600h", "1h30m", "1.5s", "-2m" all parse; "10", "5d" do not.
 
 const UNIT_MS: Readonly<Record<string, number>> = {

@@ -16,7 +16,7 @@ export class FilterError extends AuditrelayError<FilterErrorCode> {
   }
 }
 
-/** A Ruby runtime error as the evaluator raises it (fluentd.md §4: caught per event by the filter). */
+/** A Ruby runtime error as the evaluator raises it (docs/compatibility.md §4: caught per event by the filter). */
 export function rubyError(rubyClass: string, message: string): FilterError {
   return new FilterError('AR_FILTER_RUBY', rubyClass, message);
 }

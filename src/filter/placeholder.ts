@@ -1,5 +1,5 @@
 // record_transformer's placeholders WITHOUT enable_ruby (Fluentd's default
-// PlaceholderExpander, filter_record_transformer.rb; fluentd.md §4, O6).
+// PlaceholderExpander, filter_record_transformer.rb; docs/compatibility.md §4, O6).
 // Fluentd builds a table of exact placeholder texts per event
 // (`${tag}`, `${tag_parts[0]}`, `${tag_parts[-1]}`, `${record["k"]}`, …) and looks
 // every `${...}` / `__UPPER__` up in it; text not in the table is "unknown":

@@ -1,4 +1,4 @@
-// The <record> section of record_transformer, compiled once (fluentd.md §4):
+// The <record> section of record_transformer, compiled once (docs/compatibility.md §4):
 // each value is parsed as JSON first when it starts with `{` or `[`
 // (parse_value), then every String in it (Hash keys included) becomes a
 // template — a RubyTemplate with enable_ruby, a PlaceholderTemplate without.

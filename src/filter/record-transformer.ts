@@ -1,4 +1,4 @@
-// filter_record_transformer (fluentd.md §4, O6; Fluentd's
+// filter_record_transformer (docs/compatibility.md §4, O6; Fluentd's
 // lib/fluent/plugin/filter_record_transformer.rb). Per event:
 //   new_record = renew_record ? {} (+ keep_keys) : record.dup
 //   new_record.merge!(expanded <record> map)     existing keys in place, new keys last

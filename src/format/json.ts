@@ -1,4 +1,4 @@
-// formatter_json (fluentd.md §7): Oj.dump(record) in compat mode, one line
+// formatter_json (docs/compatibility.md §7): Oj.dump(record) in compat mode, one line
 // per event; time and tag are not included.
 
 import type { ParamSchema } from '../params/param-schema.ts';

@@ -1,4 +1,4 @@
-// formatter_stdout (fluentd.md §6, O4): `<time %Y-%m-%d %H:%M:%S.%N %z> <tag>: <json>\n`,
+// formatter_stdout (docs/compatibility.md §6, O4): `<time %Y-%m-%d %H:%M:%S.%N %z> <tag>: <json>\n`,
 // the time in the process zone. The inner formatter is `output_type` (json).
 
 import type { ParamSchema } from '../params/param-schema.ts';

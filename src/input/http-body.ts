@@ -1,4 +1,4 @@
-// Body → records, in_http's two modes (fluentd.md §1 "Body routing"):
+// Body → records, in_http's two modes (docs/compatibility.md §1 "Body routing"):
 // - a <parse> section (the seed: json): the raw body always goes to that
 //   parser, whatever the Content-Type;
 // - no <parse>: Content-Type picks form (`json=`/`msgpack=`/`ndjson=`), JSON,

@@ -1,4 +1,4 @@
-// in_http's CORS rules (fluentd.md §1 "Methods", in_http.rb
+// in_http's CORS rules (docs/compatibility.md §1 "Methods", in_http.rb
 // include_cors_allow_origin): exact origins, `*`, or one `*` as a
 // prefix/suffix wildcard.
 

@@ -1,4 +1,4 @@
-// Fluentd in_http's responses, byte for byte (fluentd.md §1 "Exact responses",
+// Fluentd in_http's responses, byte for byte (docs/compatibility.md §1 "Exact responses",
 // O2): `HTTP/1.1 <code>`, no Date/Server, headers in Ruby-hash insertion order
 // with Content-Length and Content-Type added last when missing. Two layouts:
 // send_response (keep-alive decided by the request) and send_response_and_close.

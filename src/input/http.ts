@@ -1,4 +1,4 @@
-// in_http on Fastify (fluentd.md §1, §2, O2–O3): same tags, same answers, same
+// in_http on Fastify (docs/compatibility.md §1, §2, O2–O3): same tags, same answers, same
 // parse and time rules as Fluentd's in_http for a given fluent.conf. Fastify
 // routes and reads the socket; every answer is written through sendResponse so
 // the bytes match Fluentd's, and 200 is sent only once the router's output has

@@ -1,4 +1,4 @@
-// `<transport tls>` on the server side (fluentd.md §2, plugin_helper/server.rb,
+// `<transport tls>` on the server side (docs/compatibility.md §2, plugin_helper/server.rb,
 // lib/fluent/tls.rb) turned into Node TLS options. Keys and certs are read once
 // at configure; an encrypted key (PKCS#8 or the legacy `Proc-Type: 4,ENCRYPTED`
 // PEM that teleport-event-handler writes) is opened here so a wrong passphrase
@@ -92,7 +92,7 @@ export function configureTls(transport: ConfigElement | undefined, warn: (m: str
   const key = openPrivateKey(transport, p.private_key_path!, p.private_key_passphrase);
 
   // Explicit version settings behave as in Fluentd; with none, auditrelay
-  // allows TLS 1.3 too (a deliberate difference, fluentd.md top table).
+  // allows TLS 1.3 too (a deliberate difference, docs/compatibility.md top table).
   const explicitVersion = transport.params.has('version');
   let minVersion: SecureVersion = 'TLSv1.2';
   let maxVersion: SecureVersion = 'TLSv1.3';

@@ -1,4 +1,4 @@
-// Output#extract_placeholders (output.rb, fluentd.md §8) for paths built from
+// Output#extract_placeholders (output.rb, docs/compatibility.md §8) for paths built from
 // a chunk: strftime of the chunk's timekey in timekey_zone, ${tag},
 // ${tag[N]}, ${chunk_id} and ${record_key}. Compiled once per template.
 

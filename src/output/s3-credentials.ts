@@ -1,5 +1,5 @@
 // Where out_s3 gets AWS credentials, in fluent-plugin-s3's precedence
-// (out_s3.rb setup_credentials, fluentd.md §9 "Credentials precedence"):
+// (out_s3.rb setup_credentials, docs/compatibility.md §9 "Credentials precedence"):
 //   <assume_role_credentials> > aws_key_id+aws_sec_key > aws_profile >
 //   aws_credential_process > <web_identity_credentials> >
 //   <instance_profile_credentials> > <shared_credentials> > SDK default chain.

@@ -1,4 +1,4 @@
-// The S3 object key of a chunk, as fluent-plugin-s3 builds it (fluentd.md §9,
+// The S3 object key of a chunk, as fluent-plugin-s3 builds it (docs/compatibility.md §9,
 // out_s3.rb `write`), compiled once at configure time into a list of parts
 // (pino style: static text kept as strings, strftime formats prebuilt) so that
 // building a key is a plain loop. Pure: no network, no clock except

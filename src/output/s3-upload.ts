@@ -1,4 +1,4 @@
-// One chunk → one S3 object (fluentd.md §9 "Upload"), with a conditional
+// One chunk → one S3 object (docs/compatibility.md §9 "Upload"), with a conditional
 // write so that nobody's object is ever replaced (issue 5 "No duplicates").
 //
 // Encodings are fluent-plugin-s3's compressors (out_s3.rb GzipCompressor,

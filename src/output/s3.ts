@@ -1,6 +1,6 @@
 // out_s3: one buffer chunk → one S3 object, laid out exactly as
-// fluent-plugin-s3 1.8.5 lays it out (fluentd.md §9, §12, O5), without its
-// duplicates (fluentd.md "deliberately differs"): the key, index included, is
+// fluent-plugin-s3 1.8.5 lays it out (docs/compatibility.md §9, §12, O5), without its
+// duplicates (docs/compatibility.md "deliberately differs"): the key, index included, is
 // decided once per chunk, persisted in the chunk before the first PUT and
 // reused by every retry; indexes are reserved per plugin instance against
 // concurrent flushes and written with `If-None-Match: *` against other

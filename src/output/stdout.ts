@@ -1,4 +1,4 @@
-// out_stdout (fluentd.md §6, O4): one line per event through the stdout
+// out_stdout (docs/compatibility.md §6, O4): one line per event through the stdout
 // formatter, written raw to the log stream as Fluentd's `$log.write` does, so
 // event lines interleave with log lines exactly as in a fluentd container.
 

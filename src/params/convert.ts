@@ -1,4 +1,4 @@
-// Raw config strings → typed values: lib/fluent/config/types.rb (fluentd.md §10).
+// Raw config strings → typed values: lib/fluent/config/types.rb (docs/compatibility.md §10).
 //
 // Fluentd's default mode is lenient: an integer param goes through Ruby's
 // String#to_i, so `flush_thread_count abc` silently becomes 0 and

@@ -1,6 +1,6 @@
 // JSON text → JsonValue with exactly the acceptance and the values of Fluentd's
 // parser: Oj.load with Oj.default_options {mode: :compat, bigdecimal_load: :float}
-// (fluentd.md §3). Behaviour below is read from ohler55/oj 3.17.x:
+// (docs/compatibility.md §3). Behaviour below is read from ohler55/oj 3.17.x:
 // compat.c oj_compat_parse (allow_nan Yes, nilnil Yes, empty_string No, no depth
 // limit) and parse.c (oj_parse2, read_num, read_str, read_escaped_str, skip_comment).
 //

@@ -1,4 +1,4 @@
-// parser_json (fluentd.md §3): one JSON body → events. An object is one event,
+// parser_json (docs/compatibility.md §3): one JSON body → events. An object is one event,
 // an array one event per object element; `time_key` is removed from the record
 // (keep_time_key false) and parsed with the TimeParser; a time that does not
 // parse fails the whole body (in_http answers 400 with this message).

@@ -1,6 +1,6 @@
 import { AuditrelayError } from '../errors.ts';
 
-// Codes of the mTLS generator (teleport-event-handler.md §1.1 "Certificates").
+// Codes of the mTLS generator (docs/compatibility-event-handler.md §1.1 "Certificates").
 export type PkiErrorCode =
   | 'AR_PKI_BAD_IP' // an --ip value that is not an IPv4/IPv6 literal
   | 'AR_PKI_LOOKUP' // a --dns-names entry that does not resolve (upstream aborts too)

@@ -1,5 +1,5 @@
 // The three mTLS certificates of `teleport-event-handler configure`, laid out as upstream's
-// mtls_certs.go does (teleport-event-handler.md §1.1 "Certificates", "Key encoding"):
+// mtls_certs.go does (docs/compatibility-event-handler.md §1.1 "Certificates", "Key encoding"):
 // CA (CN=CA, CA:true pathlen 0, keyCertSign+cRLSign, SKID), server (CN from --cn,
 // digitalSignature, serverAuth) and client (CN=Client, digitalSignature, clientAuth), both with
 // the same DNS/IP SANs, random 128-bit serials, NotBefore = now, NotAfter = now + ttl, SHA-256.

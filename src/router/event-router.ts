@@ -1,4 +1,4 @@
-// Fluentd's EventRouter (lib/fluent/event_router.rb, fluentd.md §5): directives
+// Fluentd's EventRouter (lib/fluent/event_router.rb, docs/compatibility.md §5): directives
 // in file order; for a tag, the matching <filter>s up to the FIRST matching
 // <match> form its pipeline; later rules never see the event. Pipelines are
 // built once per tag and cached, so a request only walks a prebuilt array.

@@ -1,4 +1,4 @@
-// Fluentd's tag patterns (lib/fluent/match.rb, fluentd.md §5): a <match>/<filter>
+// Fluentd's tag patterns (lib/fluent/match.rb, docs/compatibility.md §5): a <match>/<filter>
 // argument is split on whitespace; each part is `**`, a `/regex/`, or a glob
 // compiled to an anchored regex exactly as GlobMatchPattern builds it.
 

@@ -1,6 +1,6 @@
 import { AuditrelayError } from '../errors.ts';
 
-// Codes of the time area (fluentd.md §3, §6). TimeParser's AR_TIME_PARSE
+// Codes of the time area (docs/compatibility.md §3, §6). TimeParser's AR_TIME_PARSE
 // message is Fluentd's own text, because in_http echoes it in the 400 body.
 export type TimeErrorCode =
   | 'AR_TIME_BAD_ZONE' // a timezone that is not +HH:MM, +HHMM, +HH or a known Region/Zone

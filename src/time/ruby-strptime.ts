@@ -1,6 +1,6 @@
 // Ruby's Time.strptime (lib/time.rb over Date._strptime, ext/date/date_strptime.c),
 // which Fluentd's TimeParser uses when the strptime gem refuses a format
-// (fluentd.md §3; lib/fluent/time.rb `Strptime.new(format) rescue nil`).
+// (docs/compatibility.md §3; lib/fluent/time.rb `Strptime.new(format) rescue nil`).
 // Differences from the gem that users see: %L, %j, %p/%I, %a/%A, %s, %Q, %T, %F,
 // %D, %R, %r, %c, %x, %X, %v, %+, %Z, %:z, %% and %C are understood; %d/%e/%H/%I
 // accept a leading space; %Y without a following number reads every digit;

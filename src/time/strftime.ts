@@ -1,4 +1,4 @@
-// Ruby's Time#strftime (ruby/strftime.c), used for the stdout line (fluentd.md
+// Ruby's Time#strftime (ruby/strftime.c), used for the stdout line (docs/compatibility.md
 // §6, O4), record_transformer's time.strftime (§4, O6) and S3 key time slices.
 // The format is compiled once into parts; per call only the wall-clock fields
 // are computed, and they are reused while the second and offset stay the same.

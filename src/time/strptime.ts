@@ -1,5 +1,5 @@
 // Fluentd parses time_format strings with the strptime gem (nurse/strptime,
-// ext/strptime/strptime.c), see fluentd.md §3. Its rules, ported as they are:
+// ext/strptime/strptime.c), see docs/compatibility.md §3. Its rules, ported as they are:
 // - only %B %b %h %H %M %N %S %Y %d %e %m %n %y %z are known; any other
 //   directive (%L, %3N, %j, %p, %a, %T, %Z, %%, …) makes Strptime.new raise, and
 //   Fluentd's TimeParser then uses Ruby's Time.strptime instead — that engine is

@@ -1,6 +1,6 @@
 // Fluentd's parser-side time handling: TimeMixin::Parser#time_parser_create,
 // TimeParser, NumericTimeParser and MixedTimeParser (lib/fluent/time.rb), as the
-// json parser uses them for `time_key` (fluentd.md §3, O3). Quirks kept:
+// json parser uses them for `time_key` (docs/compatibility.md §3, O3). Quirks kept:
 // - time_type float reads `value.to_s.split('.')`: "2022-09-21T18:51:00.849Z"
 //   becomes sec 2022, nsec 849 (O3 post_time_field_iso); at most 10 fraction
 //   characters are kept and not normalised, as Fluentd does;

@@ -1,4 +1,4 @@
-// Time zones as Fluentd sees them (fluentd.md §3 parser time, §6 stdout time,
+// Time zones as Fluentd sees them (docs/compatibility.md §3 parser time, §6 stdout time,
 // lib/fluent/timezone.rb). Three kinds exist in Ruby and all three matter:
 // - UTC mode (`Time#utc`): %Z prints "UTC", %-z prints "-0000" — the `UTC` singleton;
 // - the process zone (TZ env var, `Time.at(x)` / `Time#localtime`): %Z prints the

@@ -1,5 +1,5 @@
 // The values a record can hold. JSON.parse alone cannot carry Fluentd's record
-// faithfully (see ../shared/reference/fluentd.md §3, §7, O4):
+// faithfully (see docs/compatibility.md §3, §7, O4):
 // - integers past 2^53 must stay exact          → bigint
 // - `1.0` must print as `1.0`, not `1`          → JsonFloat (integral doubles only;
 //   a non-integral JS number can only have come from a float, so it stays a number)

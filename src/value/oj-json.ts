@@ -1,5 +1,5 @@
 // JsonValue → the exact bytes of Oj.dump(record) with Fluentd's Oj.default_options
-// {mode: :compat} (fluentd.md §6 out_stdout, §7 formatter_json, O4/O5 observed).
+// {mode: :compat} (docs/compatibility.md §6 out_stdout, §7 formatter_json, O4/O5 observed).
 // Read from ohler55/oj 3.17.x:
 // - oj.c dump(): in compat mode `nan_dump = WordNan` and escape_mode JSONEsc, so
 //   NaN / Infinity / -Infinity are written as those words (not a GeneratorError:
@@ -9,7 +9,7 @@
 // - dump.c hibit_friendly_chars (JSONEsc): `"` `\` escaped, \b \t \n \f \r short
 //   escapes, other 0x00-0x1F as \u00xx (lowercase hex), `/`, DEL, U+2028/U+2029 and
 //   all non-ASCII raw. That is JSON.stringify's escaping for well-formed strings;
-//   a lone surrogate becomes U+FFFD (fluentd.md "deliberately differs": invalid
+//   a lone surrogate becomes U+FFFD (docs/compatibility.md "deliberately differs": invalid
 //   UTF-8 → U+FFFD) where JSON.stringify would write \udXXX;
 // - oj_dump_compat_val(): an Array or Hash at depth >= 1000 (MAX_DEPTH) raises
 //   NestingError "Too deeply nested".

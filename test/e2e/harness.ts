@@ -74,7 +74,7 @@ export function fixtureEvents(): string[] {
 }
 
 /**
- * What Fluentd writes to S3 for one posted event (fluentd.md §3, §4, §7, O5,
+ * What Fluentd writes to S3 for one posted event (docs/compatibility.md §3, §4, §7, O5,
  * O6): the parser removes `time` (read as `%Y-%m-%dT%H:%M:%S`, the rest
  * ignored, UTC), record_transformer appends `"time":"<%Y-%m-%dT%H:%M:%SZ>"`
  * last, the json formatter writes the record and "\n". Built with JSON.parse/

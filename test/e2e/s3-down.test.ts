@@ -3,7 +3,7 @@
 // nothing is lost and the queue drains when the same s3rver (same port, same
 // directory) returns. With a small total_limit_size the input answers the
 // documented backpressure (503 + Retry-After + `buffer space has too many
-// data`, fluentd.md "deliberately differs") and accepts again after the drain.
+// data`, docs/compatibility.md "deliberately differs") and accepts again after the drain.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

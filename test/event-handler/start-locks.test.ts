@@ -1,4 +1,4 @@
-// The lock feature end to end (teleport-event-handler.md §4.5, §5 "Lock feature"): failed
+// The lock feature end to end (docs/compatibility-event-handler.md §4.5, §5 "Lock feature"): failed
 // `user.login` events flow through the real exporter to the fake Teleport's
 // /proto.AuthService/UpsertLock, and each case checks the LockV2 as the server decoded it.
 import { test } from 'node:test';

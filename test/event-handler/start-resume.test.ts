@@ -1,4 +1,4 @@
-// Crash states of the window/page path's three key files (teleport-event-handler.md §5:
+// Crash states of the window/page path's three key files (docs/compatibility-event-handler.md §5:
 // window_time, cursor, id are separate diskv keys). StateStore.setLegacyPosition writes them in
 // an order whose every intermediate state resumes without a skip and without re-sending a page;
 // each row is one such state, written as files, and the run must resume exactly where stated.

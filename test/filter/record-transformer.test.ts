@@ -1,5 +1,5 @@
 // record_transformer semantics outside the expression language
-// (fluentd.md §4, O6): placeholders without enable_ruby, key order of the
+// (docs/compatibility.md §4, O6): placeholders without enable_ruby, key order of the
 // merge, remove_keys, keep_keys + renew_record, renew_time_key, JSON values,
 // and the seed config's filter on a real Teleport event.
 

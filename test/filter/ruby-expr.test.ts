@@ -1,5 +1,5 @@
 // Every `${...}` form of the enable_ruby subset, run through the real filter
-// (fluentd.md §4). Expected values are what Ruby 3.4 gives for the same
+// (docs/compatibility.md §4). Expected values are what Ruby 3.4 gives for the same
 // expression in Fluentd's clean-room (TZ=UTC, as in the official image).
 
 process.env.TZ = 'UTC';
@@ -172,7 +172,7 @@ test('time.utc mutates the one Time shared by all values of an event, as in Flue
   assert.deepEqual(ev.record, { a: 18, b: '2022-09-21 18:51:04 UTC' });
 });
 
-// Runtime errors: the event is dropped and handed to emitErrorEvent (fluentd.md §4).
+// Runtime errors: the event is dropped and handed to emitErrorEvent (docs/compatibility.md §4).
 const runtimeErrors: { expr: string; rubyClass: string }[] = [
   { expr: '${record["missing"].upcase}', rubyClass: 'NoMethodError' },
   { expr: '${record["missing"]["x"]}', rubyClass: 'NoMethodError' },

@@ -1,4 +1,4 @@
-// ojDump must write the bytes Oj.dump writes in compat mode (fluentd.md §7, O4, O5;
+// ojDump must write the bytes Oj.dump writes in compat mode (docs/compatibility.md §7, O4, O5;
 // ohler55/oj ext/oj/oj.c dump(), dump_compat.c dump_float, dump.c JSONEsc table,
 // Ruby numeric.c flo_to_s). Expectations are Ruby/Oj output, not our code's.
 

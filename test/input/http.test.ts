@@ -1,5 +1,5 @@
 // in_http end to end: the real receiver on real mTLS sockets, answers compared
-// byte for byte with what Fluentd sent (../shared/reference/fluentd.md O2–O4).
+// byte for byte with what Fluentd sent (docs/compatibility.md O2–O4).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { gzipSync, deflateSync } from 'node:zlib';
@@ -26,7 +26,7 @@ const FILTER_AND_MATCHES = `
 
 const A_200 = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nContent-Length: 0\r\n\r\n';
 const A_CLOSE_200 = 'HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 0\r\n\r\n';
-/** Layout B (fluentd.md O2): a 400 that keeps the connection alive. */
+/** Layout B (docs/compatibility.md O2): a 400 that keeps the connection alive. */
 const B_400 = (body: string) =>
   `HTTP/1.1 400 Bad Request\r\nContent-Type: text/plain\r\nConnection: Keep-Alive\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
 const C_200 = 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nContent-Type: text/plain\r\n\r\n';

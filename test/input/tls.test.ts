@@ -1,5 +1,5 @@
 // <transport tls> with client_cert_auth: the handshake itself refuses clients
-// without a certificate from ca_path (no HTTP answer at all, fluentd.md O3 TLS
+// without a certificate from ca_path (no HTTP answer at all, docs/compatibility.md O3 TLS
 // probes); the server key's passphrase is checked at start-up.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';

@@ -6,7 +6,7 @@ import { UnrecoverableChunkError } from '../../src/plugin-api.ts';
 
 const DEFAULT_FORMAT = '%{path}%{time_slice}_%{index}.%{file_extension}';
 const ID_HEX = '0123456789abcdef0123456789abcdef';
-// ?time=1700000000 → timekey 60 → 2023-11-14T22:13:00Z (fluentd.md O5).
+// ?time=1700000000 → timekey 60 → 2023-11-14T22:13:00Z (docs/compatibility.md O5).
 const TIMEKEY = 1700000000 - (1700000000 % 60);
 
 const seed: KeyTemplateOptions = {

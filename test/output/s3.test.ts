@@ -1,5 +1,5 @@
 // out_s3 against a real s3rver over HTTP: key layout, object bytes and
-// headers (fluentd.md O5), params and start-up checks (§9).
+// headers (docs/compatibility.md O5), params and start-up checks (§9).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

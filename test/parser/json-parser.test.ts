@@ -1,4 +1,4 @@
-// parser_json as a plugin (fluentd.md §3): time_key handling, keep_time_key,
+// parser_json as a plugin (docs/compatibility.md §3): time_key handling, keep_time_key,
 // null_empty_string / null_value_pattern, estimate_current_event, and one bad
 // time rejecting the whole body.
 import { test } from 'node:test';

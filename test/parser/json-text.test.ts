@@ -1,5 +1,5 @@
 // parseJson must accept exactly what Oj.load (compat mode, bigdecimal_load :float)
-// accepts and give the values Ruby would hold (fluentd.md §3, O3, O4; ohler55/oj
+// accepts and give the values Ruby would hold (docs/compatibility.md §3, O3, O4; ohler55/oj
 // ext/oj/parse.c, compat.c). Expectations come from Oj's source, not from our code.
 
 import { test } from 'node:test';

@@ -1,4 +1,4 @@
-// Tag patterns as Fluentd's match.rb compiles them (fluentd.md §5; cases from
+// Tag patterns as Fluentd's match.rb compiles them (docs/compatibility.md §5; cases from
 // fluentd's test/test_match.rb and the observed session.* behaviour, O3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -88,7 +88,7 @@ test('before 1970: -1 is 1969-12-31 23:59:59 Wed, %s -1', () => {
   assert.equal(new Strftime('%F %T %a %s %j').format(-1, 0, UTC), '1969-12-31 23:59:59 Wed -1 365');
 });
 
-test('stdout line time (fluentd.md §6, O4)', () => {
+test('stdout line time (docs/compatibility.md §6, O4)', () => {
   assert.equal(STDOUT_TIME_FORMAT, '%Y-%m-%d %H:%M:%S.%N %z');
   const f = stdoutTimeFormatter();
   assert.equal(f.format(A, 0, UTC), '2022-09-21 18:51:04.000000000 +0000');

@@ -10,7 +10,7 @@ const NOW_MS = 1700000000_000; // "now" = 2023-11-14T22:13:20Z for fields taken 
 interface Case { format: string; text: string; zone?: string; sec: number; nsec?: number }
 
 const gemCases: Case[] = [
-  // Seed: trailing ".849Z" is ignored, Z not honoured (fluentd.md §3).
+  // Seed: trailing ".849Z" is ignored, Z not honoured (docs/compatibility.md §3).
   { format: '%Y-%m-%dT%H:%M:%S', text: '2022-09-21T18:51:04.849Z', sec: SEED },
   { format: '%Y-%m-%dT%H:%M:%S', text: '2022-09-21T18:51:04', sec: SEED },
   { format: '%Y-%m-%dT%H:%M:%S', text: '2022-09-21T18:51:04', zone: '+09:00', sec: SEED - 32400 },

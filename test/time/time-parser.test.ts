@@ -1,5 +1,5 @@
 // Fluentd's parser time handling (lib/fluent/time.rb TimeParser / NumericTimeParser /
-// MixedTimeParser; fluentd.md §3 and O3).
+// MixedTimeParser; docs/compatibility.md §3 and O3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { UTC, parseZone, TimeParser, Strftime, type TimeParserOptions } from '../../src/time/index.ts';

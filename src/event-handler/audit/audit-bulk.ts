@@ -1,4 +1,4 @@
-// The bulk-export path (lib/events/export; teleport-event-handler.md §4.2 point 2, §5.1): per UTC
+// The bulk-export path (lib/events/export; docs/compatibility-event-handler.md §4.2 point 2, §5.1): per UTC
 // date, GetEventExportChunks lists chunks; partial chunks resume first with their saved cursor,
 // then unknown chunks start with an empty one, each streamed with ExportUnstructuredEvents. A
 // chunk's cursor is the cursor of its last event answered 200; a finished stream completes the

@@ -1,4 +1,4 @@
-// The window/page path (legacy_events_watcher.go; teleport-event-handler.md §4.2 point 3):
+// The window/page path (legacy_events_watcher.go; docs/compatibility-event-handler.md §4.2 point 3):
 // [window_time, now) cut into `window-size` windows; GetUnstructuredEvents ascending with
 // `limit = batch`, `types` server-side and `start_key` paging; events up to and including the
 // last exported `id` in a page are skipped; a complete past window with nothing new moves the

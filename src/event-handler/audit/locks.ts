@@ -1,4 +1,4 @@
-// The lock feature (teleport-event-handler.md §5 "Lock feature", events_job.go TryLockUser,
+// The lock feature (docs/compatibility-event-handler.md §5 "Lock feature", events_job.go TryLockUser,
 // helpers.go upsertLock): with lock-enabled and not dry-run, every failed `user.login` (its JSON
 // `success` is not true — Go's json.Unmarshal into events.UserLogin leaves a missing one false)
 // takes a token from a bucket keyed by its `login`; a take that finds the bucket empty locks

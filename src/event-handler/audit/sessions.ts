@@ -1,4 +1,4 @@
-// Session recordings (teleport-event-handler.md §4.3, session_events_job.go): a `session.upload`
+// Session recordings (docs/compatibility-event-handler.md §4.3, session_events_job.go): a `session.upload`
 // audit event registers its session (index 0 saved first); `concurrency` sessions are streamed at
 // once with StreamUnstructuredSessionEvents from the saved index; every event whose type is not in
 // skip-session-types is POSTed, in order, to `<session-url>.<sid>.log`; the index saved is the

@@ -1,5 +1,5 @@
 // The three text files `configure` writes, from upstream's v16 templates
-// (teleport-event-handler.md §1.1 "Templates"; integrations/event-handler/tpl/*.tpl).
+// (docs/compatibility-event-handler.md §1.1 "Templates"; integrations/event-handler/tpl/*.tpl).
 // Upstream renders them with text/template and no escaping; so do we, so a passphrase or path
 // containing `"` breaks the file exactly as it would upstream.
 
@@ -65,7 +65,7 @@ export interface FluentConfTemplateData {
  * Upstream's `<source>` (tpl/fluent.conf.tpl, verbatim), then, instead of its two stdout matches,
  * the Panther guide's `<filter>`/`<match>` with the S3 settings as placeholders, and a
  * `<match session.**>`: session events are POSTed to `<session-url>.<sid>.log`, i.e. tag
- * `session.<sid>.log`, which the guide's `session.*` does not match (fluentd.md tag matching).
+ * `session.<sid>.log`, which the guide's `session.*` does not match (docs/compatibility.md tag matching).
  */
 export function renderFluentConf(d: FluentConfTemplateData): string {
   return sourceSection(d) + GUIDE_SECTIONS;

@@ -1,4 +1,4 @@
-// `configure`: what upstream's configure_cmd.go does (teleport-event-handler.md §1.1), with one
+// `configure`: what upstream's configure_cmd.go does (docs/compatibility-event-handler.md §1.1), with one
 // deliberate difference: without a terminal we refuse to touch a directory that already holds
 // any of the nine files, instead of silently keeping the old ones (upstream's prompt reads EOF
 // and answers "no"), which can leave a server.key that no longer matches the passphrase written
@@ -194,7 +194,7 @@ async function writeFiles(paths: OutputPaths, certs: MtlsCerts, passphrase: stri
   await writePair(prompt, paths.ca, certs.ca);
   await writePair(prompt, paths.server, certs.server, passphrase);
   await writePair(prompt, paths.client, certs.client);
-  // The wording of the 16.4.8 guide (teleport-event-handler.md §1.1).
+  // The wording of the 16.4.8 guide (docs/compatibility-event-handler.md §1.1).
   const pairList = paths.all.slice(0, 6).map((p) => displayPath(io.cwd, p));
   printStep(`mTLS Fluentd certificates generated and saved to ${pairList.join(', ')}`);
 

@@ -1,5 +1,5 @@
 // The POST body: `e.Unstructured.MarshalJSON()` in upstream, i.e. Go protojson of a
-// google.protobuf.Struct (teleport-event-handler.md §3 "Request"). protojson writes map keys —
+// google.protobuf.Struct (docs/compatibility-event-handler.md §3 "Request"). protojson writes map keys —
 // and a Struct is a map — sorted, numbers as float64 in JavaScript's own shortest form (Go's
 // 'f'/'e' switch at 1e-6 and 1e21 is the same as ECMAScript's), and escapes DEL (0x7f) as
 // \u007f where JSON.stringify leaves it. Go adds random whitespace on purpose; we write none.

@@ -1,5 +1,5 @@
 // Sends events to Fluentd (or our receiver) exactly as upstream's fluentd_client.go does
-// (teleport-event-handler.md §3): one POST per event, `Content-Type: application/json`, success
+// (docs/compatibility-event-handler.md §3): one POST per event, `Content-Type: application/json`, success
 // is HTTP 200 only, mTLS with the fluentd ca/cert/key, a keep-alive pool of max-connections
 // sockets, a 30 s timeout. App.SendEvent's retry: decorrelated jitter (base 1 s, cap 10 s), up to
 // 6 attempts; then, like the legacy watcher's "Failed to export event, retrying..." loop, pause

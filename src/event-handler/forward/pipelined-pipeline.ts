@@ -1,7 +1,7 @@
 // The ordered audit stream over ONE pipelined HTTP/1.1 connection (pipelined-client.ts): up to
 // `max-in-flight` POSTs outstanding, written and answered in stream order, so the receiver gets
 // the events in the server's order (issue 7 §5) while a backfill does not pay one round trip per
-// event. Same wire format and success rule as upstream (teleport-event-handler.md §3: HTTP 200
+// event. Same wire format and success rule as upstream (docs/compatibility-event-handler.md §3: HTTP 200
 // only) and the same retry rules as Forwarder.send (decorrelated jitter 1 s..10 s, 6 tries, then a
 // 5 s pause and over again, forever; a 503's Retry-After instead of the jitter).
 //

@@ -1,6 +1,6 @@
 // What one `start` run sends with: the pooled Forwarder (sessions, dry-run and the one-at-a-time
 // audit path), session ingest, user locks, and the audit pipeline built on top of them
-// (teleport-event-handler.md §3–5, app.go).
+// (docs/compatibility-event-handler.md §3–5, app.go).
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Forwarder, OrderedPipeline, parseTarget } from '../forward/forwarder.ts';

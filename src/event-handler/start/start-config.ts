@@ -1,5 +1,5 @@
 // Configuration of `start`, resolved the way upstream's kong + KongTOMLResolver do
-// (teleport-event-handler.md §1.2 flags, §2 TOML): precedence CLI flag > TOML > env var > default;
+// (docs/compatibility-event-handler.md §1.2 flags, §2 TOML): precedence CLI flag > TOML > env var > default;
 // a TOML key is found as its kebab name at top level or as the fully dotted name
 // (`fluentd-*` flags live under `forward.fluentd.`); unknown keys (e.g. `namespace`) are ignored.
 import { readFileSync, statSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // `start`: wires credentials, state, the Teleport client, the audit path (bulk or window/page),
-// session ingest, forwarding and progress together (teleport-event-handler.md §3–5, app.go).
+// session ingest, forwarding and progress together (docs/compatibility-event-handler.md §3–5, app.go).
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { checkNotExpired, loadIdentityFile, loadKeyPair } from '../teleport/identity.ts';

@@ -1,5 +1,5 @@
 // The bulk-export path's `cursor_v2/` directory in upstream's layout
-// (teleport-event-handler.md §5.1): one `YYYY-MM-DD` dir per UTC date holding `completed-chunks`
+// (docs/compatibility-event-handler.md §5.1): one `YYYY-MM-DD` dir per UTC date holding `completed-chunks`
 // (chunk IDs, one a line, appended and fsynced) and `<chunk>.chunk` (the raw cursor of a
 // partially exported chunk). Partial cursors are written temp + rename here (upstream writes
 // them in place), so a kill -9 never leaves a torn cursor.

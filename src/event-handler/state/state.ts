@@ -1,5 +1,5 @@
 // The handler's state directory, byte-compatible with upstream's diskv store
-// (teleport-event-handler.md §5): `<storage>/<host>_<port>/` with one file per key:
+// (docs/compatibility-event-handler.md §5): `<storage>/<host>_<port>/` with one file per key:
 // start_time and window_time (RFC 3339 seconds), cursor, id, session<sid> (8-byte big-endian
 // uint64), missing_recording<sid> (JSON). Unlike diskv, every write goes to a temp file that is
 // renamed over the key, so a kill -9 leaves either the old or the new value, never half of one.

@@ -1,7 +1,7 @@
 // The grpc-js service definitions of teleport.auditlog.v1.AuditLogService and of the one
 // proto.AuthService RPC the lock feature calls (UpsertLock), built from the descriptors
 // protoc-gen-es generated (src/gen), so the exporter's client and the test server share one
-// definition and serialize with protobuf-es (teleport-event-handler.md §4.1, §4.5).
+// definition and serialize with protobuf-es (docs/compatibility-event-handler.md §4.1, §4.5).
 import type { MethodDefinition, ServiceDefinition } from '@grpc/grpc-js';
 import { fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, DescMethod, DescService, MessageShape } from '@bufbuild/protobuf';

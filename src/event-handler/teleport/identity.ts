@@ -1,5 +1,5 @@
 // Teleport client credentials: an identity file (`tctl auth sign --format=file`) or the
-// `[teleport] cert/key/ca` trio (teleport-event-handler.md §4.4). The identity parser is
+// `[teleport] cert/key/ca` trio (docs/compatibility-event-handler.md §4.4). The identity parser is
 // order-based like upstream's decodeIdentityFile: first PEM block = private key, second = TLS
 // cert, the rest = TLS CAs; SSH cert and `@cert-authority` lines are ignored (no SSH tunnelling).
 import { readFileSync } from 'node:fs';

@@ -1,5 +1,5 @@
 // gRPC client of Teleport's AuditLogService over mTLS, as api/client's authConnect dials it
-// (teleport-event-handler.md §4.4): ALPN h2 (grpc-js offers it), SNI and verified server name
+// (docs/compatibility-event-handler.md §4.4): ALPN h2 (grpc-js offers it), SNI and verified server name
 // `teleport.cluster.local`, server checked against the identity's TLS CAs, client cert always
 // sent. Only the direct auth connection is supported, no SSH/ALPN tunnelling through a proxy.
 import { credentials, makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';

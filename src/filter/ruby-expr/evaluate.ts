@@ -1,7 +1,7 @@
 // Interprets a parsed `${...}` expression against one event. Plain switches
 // over a prebuilt AST: no eval, no closures or RegExps made per event.
 // Runtime failures are Ruby-like FilterErrors (NoMethodError on nil, TypeError,
-// KeyError…); record_transformer catches them per event (fluentd.md §4).
+// KeyError…); record_transformer catches them per event (docs/compatibility.md §4).
 
 import type { TimeZone } from '../../time/zone.ts';
 import { Strftime } from '../../time/strftime.ts';

@@ -1,5 +1,5 @@
 // Tokenizer for the Ruby subset record_transformer accepts inside `${...}`
-// with `enable_ruby true` (fluentd.md §4). Runs once per <record> value at
+// with `enable_ruby true` (docs/compatibility.md §4). Runs once per <record> value at
 // configure time; nothing here is on the per-event path.
 //
 // Anything the subset does not cover is still tokenized (as `op` or `other`)

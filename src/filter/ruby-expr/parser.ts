@@ -1,4 +1,4 @@
-// Parses the Ruby code record_transformer would instance_eval (fluentd.md §4)
+// Parses the Ruby code record_transformer would instance_eval (docs/compatibility.md §4)
 // into an AST, once, at configure. Only a safe subset is accepted: the
 // variables Fluentd's clean-room exposes, literals, a whitelist of methods and
 // a few operators. Anything else (method calls on self such as `system(...)`,
@@ -235,7 +235,7 @@ class Parser {
     const node: CallNode = { k: 'call', recv, name: nameTok.v, args, safe, strftime: null, strftimeFormat: null };
     const fmt = args[0];
     if (nameTok.v === 'strftime' && fmt.k === 'lit' && typeof fmt.v === 'string') {
-      node.strftime = new Strftime(fmt.v); // fluentd.md §4: compiled once per call site
+      node.strftime = new Strftime(fmt.v); // docs/compatibility.md §4: compiled once per call site
       node.strftimeFormat = fmt.v;
     }
     return node;

@@ -1,5 +1,5 @@
 // The Ruby `Time` that record_transformer hands to `${...}` as `time`
-// (fluentd.md §4: `Time.at(event_time)`, local zone, full ns precision).
+// (docs/compatibility.md §4: `Time.at(event_time)`, local zone, full ns precision).
 // Ruby keeps a "UTC mode" flag separate from the zone: `Time.at(0).to_s` is
 // `1970-01-01 00:00:00 +0000` under TZ=UTC, but `Time.at(0).utc.to_s` is
 // `1970-01-01 00:00:00 UTC`, so both are carried here.

@@ -1,5 +1,5 @@
 // One <record> key or value under `enable_ruby true`, preprocessed exactly as
-// Fluentd's RubyPlaceholderExpander#preprocess_map does (fluentd.md §4), then
+// Fluentd's RubyPlaceholderExpander#preprocess_map does (docs/compatibility.md §4), then
 // parsed once:
 //   - auto_typecast and the value is exactly one `${...}` → the bare expression,
 //     so the result keeps its Ruby type;

@@ -1,4 +1,4 @@
-// A fake Teleport auth server for the exporter's tests (teleport-event-handler.md §4.5): gRPC over
+// A fake Teleport auth server for the exporter's tests (docs/compatibility-event-handler.md §4.5): gRPC over
 // mTLS on loopback with a server cert for `teleport.cluster.local`, the AuditLogService on the
 // same generated protos as the exporter: GetUnstructuredEvents with `last_key` paging, the bulk
 // export pair (or UNIMPLEMENTED), session streams, NOT_FOUND for recordings not uploaded yet,

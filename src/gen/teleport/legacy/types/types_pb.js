@@ -2,7 +2,7 @@
 // names, field names, numbers and types are exactly Teleport's
 // (api/proto/teleport/legacy/types/types.proto, Apache-2.0, Gravitational, Inc.); fields the
 // event handler never sets are left out, which proto3 allows without changing the wire format.
-// See ../shared/reference/teleport-event-handler.md §4.5.
+// See docs/compatibility-event-handler.md §4.5.
 //
 // Upstream marks Metadata, Spec, Target and CreatedAt gogoproto non-nullable: the Go client
 // always emits them, so a sender must set them (CreatedAt as Go's zero time) to match.
