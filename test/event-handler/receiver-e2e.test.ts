@@ -10,6 +10,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli-helpers.ts';
+import { cleanup } from '../support/cleanup.ts';
 
 interface S3rverInstance {
   run(): Promise<{ port: number }>;
@@ -47,8 +48,9 @@ function post(port: number, path: string, body: string, tls: { ca: Buffer; cert?
 }
 
 test('generated fluent.conf + client cert: POST accepted with the cert, refused without', async (t) => {
+  const defer = cleanup(t);
   const dir = await mkdtemp(join(tmpdir(), 'auditrelay-e2e-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
+  defer(() => rm(dir, { recursive: true, force: true }));
   const r = await runCli(['configure', '.', '--length', '2048'], dir, 'e2e-passphrase');
   assert.equal(r.code, 0, r.stderr);
 
@@ -57,7 +59,7 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
     configureBuckets: [{ name: 'teleport-events', configs: [] }],
   });
   const { port: s3Port } = await s3.run();
-  t.after(() => s3.close());
+  defer(() => s3.close());
 
   const original = await readFile(join(dir, 'fluent.conf'), 'latin1');
   const conf = original
@@ -81,7 +83,7 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
     throw new Error(`src/receiver.ts with startReceiver({ configPath }) is needed for this test: ${(err as Error).message}`);
   }
   const receiver = await startReceiver({ configPath: confPath, logLevel: 'error' });
-  t.after(() => receiver.close());
+  defer(() => receiver.close());
 
   const ca = await readFile(join(dir, 'ca.crt'));
   const cert = await readFile(join(dir, 'client.crt'));
@@ -93,7 +95,7 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
   await assert.rejects(post(receiver.port, '/test.log', '{"event":"test"}', { ca }));
   // And a certificate from another CA is refused too.
   const other = await mkdtemp(join(tmpdir(), 'auditrelay-e2e-other-'));
-  t.after(() => rm(other, { recursive: true, force: true }));
+  defer(() => rm(other, { recursive: true, force: true }));
   assert.equal((await runCli(['configure', '.', '--length', '1024'], other, 'x')).code, 0);
   await assert.rejects(
     post(receiver.port, '/test.log', '{"event":"test"}', {

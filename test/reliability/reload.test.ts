@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { cleanup } from '../support/cleanup.ts';
 
 const BIN = new URL('../../bin/auditrelay', import.meta.url).pathname;
 
@@ -28,13 +29,19 @@ async function lines(dir: string, prefix: string): Promise<string> {
 
 for (const signal of ['SIGHUP', 'SIGUSR2'] as const) {
   test(`${signal}: a new <match> takes effect in the same pid; a broken config keeps the old one serving`, async (t) => {
+    const defer = cleanup(t);
     const dir = await mkdtemp(join(tmpdir(), 'ar-reload-'));
-    t.after(() => rm(dir, { recursive: true, force: true }));
+    defer(() => rm(dir, { recursive: true, force: true }));
     const port = 20000 + Math.floor(Math.random() * 20000);
     const file = join(dir, 'fluent.conf');
     await writeFile(file, conf(dir, port));
     const child = spawn(BIN, ['-c', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-    t.after(() => { if (child.exitCode === null) child.kill('SIGKILL'); });
+    defer(async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGKILL');
+      await exited;
+    });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => { out += d; });
     child.stderr.setEncoding('utf8').on('data', (d: string) => { out += d; });
