@@ -29,6 +29,7 @@ export interface BulkOptions {
 }
 
 const BACKLOG_SIZE = 2;
+const DONE = Symbol('chunk handed in full');
 const DAY_MS = 86_400_000;
 
 export class BulkExporter {
@@ -39,6 +40,13 @@ export class BulkExporter {
   readonly #log: Logger;
   readonly #stop: AbortSignal;
   #current: string;
+  /**
+   * How far this process has handed each chunk to the pipeline (`date\0chunk` → cursor of the last
+   * event handed, or DONE). The pipeline sends what it was handed until answered, so a stream that
+   * fails and is retried resumes from here, not from the last committed cursor: resuming from the
+   * committed one re-sent every event still in flight (duplicates, more of them under load).
+   */
+  readonly #handed = new Map<string, string | typeof DONE>();
 
   /** `state` is live: the pipeline's commits update it and the caller syncs it to disk. */
   constructor(client: () => TeleportClient, dispatch: AuditDispatch<BulkPosition>, state: CursorV2State, opts: BulkOptions, log: Logger, stop: AbortSignal) {
@@ -67,22 +75,29 @@ export class BulkExporter {
     }
   }
 
-  async #exportChunk(date: string, ds: DateState, chunk: string, cursor: string): Promise<number> {
+  async #exportChunk(date: string, ds: DateState, chunk: string, committed: string): Promise<number> {
     const dateMs = Date.parse(date + 'T00:00:00Z');
+    const key = `${date}\u0000${chunk}`;
+    const handed = this.#handed.get(key);
+    if (handed === DONE) return 0;
     let n = 0;
-    const stream = this.#client().exportEvents(dateMs, chunk, cursor);
+    const stream = this.#client().exportEvents(dateMs, chunk, handed ?? committed);
     const onStop = () => stream.cancel();
     this.#stop.addEventListener('abort', onStop);
     try {
       for await (const item of stream as AsyncIterable<ExportEventUnstructured>) {
         if (item.event === undefined) continue;
         await this.#dispatch.handle(item.event, { date, chunk, cursor: item.cursor });
+        this.#handed.set(key, item.cursor);
         n++;
       }
     } finally {
       this.#stop.removeEventListener('abort', onStop);
     }
-    if (!this.#stop.aborted) await this.#dispatch.mark({ date, chunk, cursor: undefined });
+    if (!this.#stop.aborted) {
+      await this.#dispatch.mark({ date, chunk, cursor: undefined });
+      this.#handed.set(key, DONE);
+    }
     void ds;
     return n;
   }
@@ -131,7 +146,10 @@ export class BulkExporter {
         this.#current = dateKey(Date.parse(this.#current + 'T00:00:00Z') + DAY_MS);
         this.#state.set(this.#current, { completed: new Set(), partial: new Map() });
         const dates = [...this.#state.keys()].sort();
-        for (const d of dates.slice(0, Math.max(0, dates.length - 1 - BACKLOG_SIZE))) this.#state.delete(d);
+        for (const d of dates.slice(0, Math.max(0, dates.length - 1 - BACKLOG_SIZE))) {
+          this.#state.delete(d);
+          for (const k of this.#handed.keys()) if (k.startsWith(`${d}\u0000`)) this.#handed.delete(k);
+        }
         continue;
       }
       if (this.#opts.exitOnLastEvent) {
