@@ -9,7 +9,7 @@ import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
-import { createFormatter } from '../format/index.ts';
+import { createFormatter } from '../format/registry.ts';
 import { EventRouter, type Rule } from './event-router.ts';
 import { compilePatterns } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
