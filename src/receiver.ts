@@ -10,7 +10,8 @@ import { unusedWarnings } from './config/unused.ts';
 import { findPlaceholders, type ConfigProblem } from './config/placeholders.ts';
 import type { ConfigElement } from './params/element.ts';
 import type { ParamSchema } from './params/param-schema.ts';
-import { Pipeline, type PluginRegistry } from './router/pipeline.ts';
+import { Pipeline } from './router/pipeline.ts';
+import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
 import { HttpInput } from './input/http.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
 import { StdoutOutput } from './output/stdout.ts';
@@ -39,17 +40,12 @@ export const systemParams = {
   rpc_endpoint: { type: 'string', desc: 'Not supported.' },
 } as const satisfies ParamSchema;
 
-export const registry: PluginRegistry = {
-  inputs: { http: HttpInput },
-  filters: { record_transformer: RecordTransformerFilter },
-  outputs: {
-    stdout: (e, c) => new StdoutOutput(e, c),
-    null: (e, c) => new NullOutput(e, c),
-    relabel: (e, c) => new RelabelOutput(e, c),
-    file: buffered(FileOutput),
-    s3: buffered(S3Output),
-  },
-};
+/** Every plugin class; each one's `static type` is its @type name. */
+export const registry: PluginRegistry = pluginRegistry({
+  inputs: [HttpInput],
+  filters: [RecordTransformerFilter],
+  outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output)],
+});
 
 export interface ReceiverOptions extends LogOptions {
   configPath: string;
