@@ -6,10 +6,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { generateMtlsCerts, encodePair } from '../src/pki/index.ts';
+import { generateMtlsCerts, encodePair } from '../src/pki/mtls.ts';
 import { startEmbeddedS3 } from '../src/dev/embedded-s3.ts';
 import { startReceiver } from '../src/receiver.ts';
-import { ListenError, listenError } from '../src/input/index.ts';
+import { ListenError, listenError } from '../src/input/listen-error.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const dev = resolve(process.env.AUDITRELAY_DEV ?? join(root, '.dev'));

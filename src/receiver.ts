@@ -4,12 +4,22 @@
 
 import { hostname } from 'node:os';
 import type { Logger } from 'pino';
-import { parseConfigFile, configureParams, unusedWarnings, findPlaceholders, type ConfigElement, type ConfigProblem, type ParamSchema } from './config/index.ts';
-import { Pipeline, type PluginRegistry } from './router/index.ts';
-import { HttpInput } from './input/index.ts';
-import { RecordTransformerFilter } from './filter/index.ts';
-import { StdoutOutput, NullOutput, RelabelOutput, FileOutput, S3Output } from './output/index.ts';
-import { buffered } from './buffer/index.ts';
+import { parseConfigFile } from './config/parser.ts';
+import { configureParams } from './params/params.ts';
+import { unusedWarnings } from './config/unused.ts';
+import { findPlaceholders, type ConfigProblem } from './config/placeholders.ts';
+import type { ConfigElement } from './params/element.ts';
+import type { ParamSchema } from './params/param-schema.ts';
+import { Pipeline } from './router/pipeline.ts';
+import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
+import { HttpInput } from './input/http.ts';
+import { RecordTransformerFilter } from './filter/record-transformer.ts';
+import { StdoutOutput } from './output/stdout.ts';
+import { NullOutput } from './output/null.ts';
+import { RelabelOutput } from './output/relabel.ts';
+import { FileOutput } from './output/file.ts';
+import { S3Output } from './output/s3.ts';
+import { buffered } from './buffer/buffered-plugin.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
 
 export const systemParams = {
@@ -30,17 +40,12 @@ export const systemParams = {
   rpc_endpoint: { type: 'string', desc: 'Not supported.' },
 } as const satisfies ParamSchema;
 
-export const registry: PluginRegistry = {
-  inputs: { http: HttpInput },
-  filters: { record_transformer: RecordTransformerFilter },
-  outputs: {
-    stdout: (e, c) => new StdoutOutput(e, c),
-    null: (e, c) => new NullOutput(e, c),
-    relabel: (e, c) => new RelabelOutput(e, c),
-    file: buffered(FileOutput),
-    s3: buffered(S3Output),
-  },
-};
+/** Every plugin class; each one's `static type` is its @type name. */
+export const registry: PluginRegistry = pluginRegistry({
+  inputs: [HttpInput],
+  filters: [RecordTransformerFilter],
+  outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output)],
+});
 
 export interface ReceiverOptions extends LogOptions {
   configPath: string;

@@ -2,8 +2,8 @@
 // teleport-event-handler (kong; docs/compatibility-event-handler.md §1): `version`, `configure`, `start`,
 // global -c/--config and -d/--debug. configure failing exits 255 (main.go's os.Exit(-1)).
 import pkg from '../../package.json' with { type: 'json' };
-import { KEY_LENGTHS } from '../pki/index.ts';
-import type { KeyLength } from '../pki/index.ts';
+import { KEY_LENGTHS } from '../pki/mtls.ts';
+import type { KeyLength } from '../pki/mtls.ts';
 import { AuditrelayError } from '../errors.ts';
 import { ExporterError } from '../event-handler/errors.ts';
 import { runConfigure } from '../event-handler/configure/configure.ts';

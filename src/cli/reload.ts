@@ -6,7 +6,8 @@
 // requests finish, file buffers stay on disk) and the new one starts, resuming
 // those chunks by buffer path.
 
-import { parseConfigFile, type ConfigElement } from '../config/index.ts';
+import { parseConfigFile } from '../config/parser.ts';
+import type { ConfigElement } from '../params/element.ts';
 import { loadReceiver, runLoaded, type Receiver } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
 

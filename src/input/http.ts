@@ -17,7 +17,7 @@ import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
 import { OrderedObject, type JsonRecord } from '../value/json-value.ts';
-import { createParser, parserTypes } from '../parser/index.ts';
+import { createParser, parserTypes } from '../parser/registry.ts';
 import { configureTls } from './tls.ts';
 import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
 import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';

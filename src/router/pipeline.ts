@@ -6,20 +6,15 @@
 import type { Logger } from 'pino';
 import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
+import type { EmitFn, Event, Input, Output, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
-import { createFormatter } from '../format/index.ts';
+import { createFormatter } from '../format/registry.ts';
 import { EventRouter, type Rule } from './event-router.ts';
 import { compilePatterns } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
+import type { PluginRegistry } from './plugin-registry.ts';
 
-export interface PluginRegistry {
-  readonly inputs: Readonly<Record<string, new (element: ConfigElement, ctx: PluginContext, emit: EmitFn) => Input>>;
-  readonly filters: Readonly<Record<string, new (element: ConfigElement, ctx: PluginContext) => Filter>>;
-  /** Builds an output (a factory, because buffered outputs are a sink wrapped in a buffer). */
-  readonly outputs: Readonly<Record<string, (element: ConfigElement, ctx: PluginContext) => Output>>;
-}
 
 export interface AgentEnvironment {
   readonly log: Logger;
@@ -136,7 +131,7 @@ export class Pipeline {
         const type = this.#typeOf(element, 'output', Object.keys(this.#registry.outputs));
         const label = element.params.get('@label')?.value;
         if (label !== undefined) this.#checkLabel(element, label);
-        const output = this.#registry.outputs[type](element, this.#context(element, 'output', type));
+        const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
         rules.push({ kind: 'match', matcher, output });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');

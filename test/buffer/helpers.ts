@@ -9,7 +9,7 @@ import { Writable } from 'node:stream';
 import { ConfigElement } from '../../src/params/element.ts';
 import type { PluginContext, Formatter, Event } from '../../src/plugin-api.ts';
 import type { ChunkSink, ChunkView } from '../../src/plugin-api.ts';
-import { createFormatter } from '../../src/format/index.ts';
+import { createFormatter } from '../../src/format/registry.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 
 export function section(name: string, arg: string, lines: Record<string, string | number | boolean>): ConfigElement {

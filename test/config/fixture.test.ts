@@ -7,8 +7,13 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseConfigFile, parseConfigString, configureParams, unusedWarnings, dumpConfig, ConfigError } from '../../src/config/index.ts';
-import type { ConfigElement, ParamSchema } from '../../src/config/index.ts';
+import { parseConfigFile, parseConfigString } from '../../src/config/parser.ts';
+import { configureParams } from '../../src/params/params.ts';
+import { unusedWarnings } from '../../src/config/unused.ts';
+import { dumpConfig } from '../../src/config/dump.ts';
+import { ConfigError } from '../../src/params/errors.ts';
+import type { ConfigElement } from '../../src/params/element.ts';
+import type { ParamSchema } from '../../src/params/param-schema.ts';
 
 const SEED = join(import.meta.dirname, '../fixtures/fluent.conf');
 

@@ -6,8 +6,9 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
-import { parseConfigFile, ConfigError } from '../../src/config/index.ts';
-import type { ConfigElement } from '../../src/config/index.ts';
+import { parseConfigFile } from '../../src/config/parser.ts';
+import { ConfigError } from '../../src/params/errors.ts';
+import type { ConfigElement } from '../../src/params/element.ts';
 
 function tree(files: Record<string, string>): string {
   const dir = mkdtempSync(join(tmpdir(), 'ar-include-'));

@@ -4,8 +4,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
-import { parseConfigString, configureParams, singleSection, ConfigError } from '../../src/config/index.ts';
-import type { ConfigElement, ParamSchema, ParamSpec } from '../../src/config/index.ts';
+import { parseConfigString } from '../../src/config/parser.ts';
+import { configureParams, singleSection } from '../../src/params/params.ts';
+import { ConfigError } from '../../src/params/errors.ts';
+import type { ConfigElement } from '../../src/params/element.ts';
+import type { ParamSchema, ParamSpec } from '../../src/params/param-schema.ts';
 
 function section(body: string): ConfigElement {
   // Line 1 is the section tag, so the param on the first body line is at line 2.

@@ -4,8 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { tmpdir } from 'node:os';
-import { parseConfigString, ConfigError } from '../../src/config/index.ts';
-import type { ConfigElement, SourcePos } from '../../src/config/index.ts';
+import { parseConfigString } from '../../src/config/parser.ts';
+import { ConfigError } from '../../src/params/errors.ts';
+import type { ConfigElement, SourcePos } from '../../src/params/element.ts';
 
 const ENV = { AR_T: 'v', AR_SPACE: 'a b' };
 

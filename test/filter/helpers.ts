@@ -2,7 +2,7 @@
 // array, a PluginContext that records emitErrorEvent calls, and <filter>
 // elements built the way the config parser builds them.
 
-import { createFormatter } from '../../src/format/index.ts';
+import { createFormatter } from '../../src/format/registry.ts';
 import pino from 'pino';
 import { ConfigElement } from '../../src/params/element.ts';
 import type { SourcePos } from '../../src/params/element.ts';

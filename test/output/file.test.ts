@@ -30,7 +30,7 @@ function fileOutput(dir: string, conf: Record<string, string | boolean>, buffer:
   const el = section('match', '**', { path: join(dir, 'out', 'access'), ...conf });
   el.elements.push(section('buffer', 'time', { path: join(dir, 'buf'), timekey: 60, timekey_use_utc: true, flush_thread_interval: 0.02, flush_thread_burst_interval: 0.01, ...buffer }));
   el.elements.push(section('format', '', { '@type': 'json' }));
-  return buffered(FileOutput)(el, context());
+  return new (buffered(FileOutput))(el, context());
 }
 
 const T = 1700000000; // 2023-11-14T22:13:20Z → slice 202311142213
@@ -77,7 +77,7 @@ test('out_file: default <format> is out_file (time TAB tag TAB json)', async (t)
   const el = section('match', '**', { path: join(dir, 'o.*') });
   el.elements.push(section('buffer', 'time', { path: join(dir, 'buf'), timekey: 60, timekey_use_utc: true }));
   el.elements.push(section('format', '', { utc: true }));
-  const out = buffered(FileOutput)(el, context());
+  const out = new (buffered(FileOutput))(el, context());
   await out.start();
   await out.emit('test.log', [ev(T, { a: 1 })]);
   await out.flushAll();
@@ -88,7 +88,7 @@ test('out_file: default <format> is out_file (time TAB tag TAB json)', async (t)
 test('out_file: path with * but no time chunk key is a config error', () => {
   const el = section('match', '**', { path: '/tmp/x.*' });
   el.elements.push(section('buffer', 'tag', { '@type': 'memory' }));
-  assert.throws(() => buffered(FileOutput)(el, context()), { code: 'AR_CONF_BAD_VALUE' });
+  assert.throws(() => new (buffered(FileOutput))(el, context()), { code: 'AR_CONF_BAD_VALUE' });
 });
 
 void ConfigElement;

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
-import { encodePair, generateMtlsCerts, resolveIpSans } from '../../src/pki/index.ts';
+import { encodePair, generateMtlsCerts, resolveIpSans } from '../../src/pki/mtls.ts';
 import { serialHex } from '../../src/pki/mtls.ts';
 
 test('generateMtlsCerts: chain, serials, SANs, validity, key encoding', async () => {

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { request } from 'node:https';
-import { generateMtlsCerts, encodePair, resolveIpSans } from '../../src/pki/index.ts';
+import { generateMtlsCerts, encodePair, resolveIpSans } from '../../src/pki/mtls.ts';
 
 test('Node https with the generated server key/passphrase accepts the client cert, refuses none', async (t) => {
   const ips = await resolveIpSans(['localhost'], []);

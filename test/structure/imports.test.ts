@@ -70,3 +70,20 @@ test('the rule catches an upward import', () => {
   assert.equal(violation('output', 'value'), undefined);
   assert.match(violation('output', 'cli') ?? '', /off the data path/);
 });
+
+/** Barrel files (`index.ts`) under src/, outside the generated src/gen: there must be none. */
+export function barrels(files: readonly string[] = sourceFiles()): string[] {
+  return files
+    .map((f) => relative(SRC, f).split(sep).join('/'))
+    .filter((p) => (p === 'index.ts' || p.endsWith('/index.ts')) && !p.startsWith('gen/'))
+    .map((p) => `src/${p}`);
+}
+
+test('no index.ts barrels under src/ (import the concrete module; registries live in registry.ts)', () => {
+  assert.deepEqual(barrels(), [], 'delete these barrels and import the module that defines each name');
+});
+
+test('the barrel rule catches a new index.ts and spares src/gen', () => {
+  assert.deepEqual(barrels([join(SRC, 'output/index.ts'), join(SRC, 'index.ts'), join(SRC, 'gen/x/index.ts'), join(SRC, 'output/s3.ts')]),
+    ['src/output/index.ts', 'src/index.ts']);
+});

@@ -3,7 +3,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { generateMtlsCerts, encodePair } from '../../src/pki/index.ts';
+import { generateMtlsCerts, encodePair } from '../../src/pki/mtls.ts';
 
 export interface CertFiles {
   dir: string;

@@ -1,7 +1,7 @@
 // Builds an S3Output from fluent.conf text the way the receiver does (parser
 // → <match> element → plugin), with a PluginContext whose log is captured.
 
-import { createFormatter } from '../../src/format/index.ts';
+import { createFormatter } from '../../src/format/registry.ts';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,7 +1,9 @@
 // Ruby Time#strftime (strftime.c): every directive and flag, worked out from the C source.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UTC, parseZone, Strftime, STDOUT_TIME_FORMAT, stdoutTimeFormatter, EventTime } from '../../src/time/index.ts';
+import { UTC, parseZone } from '../../src/time/zone.ts';
+import { Strftime, STDOUT_TIME_FORMAT, stdoutTimeFormatter } from '../../src/time/strftime.ts';
+import { EventTime } from '../../src/time/event-time.ts';
 
 // A: 2022-09-21 18:51:04 UTC, Wednesday, yday 264, ISO week 38.
 const A = 1663786264;

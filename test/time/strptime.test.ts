@@ -2,7 +2,8 @@
 // refuses, Ruby's Time.strptime (Date._strptime + lib/time.rb make_time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UTC, parseZone, Strptime } from '../../src/time/index.ts';
+import { UTC, parseZone } from '../../src/time/zone.ts';
+import { Strptime } from '../../src/time/strptime.ts';
 
 const SEED = 1663786264; // 2022-09-21T18:51:04Z
 const NOW_MS = 1700000000_000; // "now" = 2023-11-14T22:13:20Z for fields taken from now

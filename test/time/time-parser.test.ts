@@ -2,7 +2,9 @@
 // MixedTimeParser; docs/compatibility.md §3 and O3).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { UTC, parseZone, TimeParser, Strftime, type TimeParserOptions } from '../../src/time/index.ts';
+import { UTC, parseZone } from '../../src/time/zone.ts';
+import { TimeParser, type TimeParserOptions } from '../../src/time/time-parser.ts';
+import { Strftime } from '../../src/time/strftime.ts';
 import { JsonFloat } from '../../src/value/json-value.ts';
 
 const SEED = 1663786264; // 2022-09-21T18:51:04Z

@@ -3,7 +3,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { UTC, parseZone, Strftime } from '../../src/time/index.ts';
+import { UTC, parseZone } from '../../src/time/zone.ts';
+import { Strftime } from '../../src/time/strftime.ts';
 
 // 2022-09-21T18:51:04Z (seed case) and 2023-11-14T22:13:20Z (O3).
 const SEED = 1663786264;
@@ -70,9 +71,11 @@ test('transition inside a 15-minute bucket (Africa/Monrovia 1972-01-07T00:44:30Z
 });
 
 // localZone() follows the TZ env var of the process, with tzdata abbreviations.
-const zoneModule = fileURLToPath(new URL('../../src/time/index.ts', import.meta.url));
+const zoneModule = fileURLToPath(new URL('../../src/time/zone.ts', import.meta.url));
+const strftimeModule = fileURLToPath(new URL('../../src/time/strftime.ts', import.meta.url));
 function inTz(tz: string, sec: number, format: string): string {
-  const script = `import { localZone, Strftime } from ${JSON.stringify(zoneModule)};
+  const script = `import { localZone } from ${JSON.stringify(zoneModule)};
+    import { Strftime } from ${JSON.stringify(strftimeModule)};
     process.stdout.write(new Strftime(${JSON.stringify(format)}).format(${sec}, 0, localZone()));`;
   return execFileSync(process.execPath, ['--input-type=module', '-e', script], { env: { ...process.env, TZ: tz } }).toString();
 }

@@ -9,8 +9,8 @@ import { fstatSync } from 'node:fs';
 import { basename, join, normalize, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
-import { encodePair, generateMtlsCerts, resolveIpSans } from '../../pki/index.ts';
-import type { KeyLength, KeyPair, MtlsCerts } from '../../pki/index.ts';
+import { encodePair, generateMtlsCerts, resolveIpSans } from '../../pki/mtls.ts';
+import type { KeyLength, KeyPair, MtlsCerts } from '../../pki/mtls.ts';
 import { ExporterError } from '../errors.ts';
 import { renderFluentConf, renderRoleYaml, renderToml } from './configure-templates.ts';
 

@@ -6,7 +6,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import forge from 'node-forge';
-import { encodePair, generateMtlsCerts } from '../../../src/pki/index.ts';
+import { encodePair, generateMtlsCerts } from '../../../src/pki/mtls.ts';
 import type { FakeEvent, FakeTeleport } from './server.ts';
 
 export interface TeleportCerts {

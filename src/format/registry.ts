@@ -11,8 +11,6 @@ import { SingleValueFormatter } from './single-value.ts';
 import { CsvFormatter } from './csv.ts';
 import { StdoutFormatter } from './stdout.ts';
 
-export { TimeFormatter, timeFormatParams } from './time-format.ts';
-
 const simpleFormatters = {
   json: JsonFormatter,
   out_file: OutFileFormatter,

@@ -3,8 +3,6 @@ import type { ConfigElement } from '../params/element.ts';
 import type { Parser, PluginContext } from '../plugin-api.ts';
 import { JsonParser } from './json.ts';
 
-export { parseJson } from './json-text.ts';
-export { ParserError } from './errors.ts';
 
 const parsers = { json: JsonParser } as const;
 
