@@ -10,3 +10,4 @@ export { ojDump, ojDumpLine, rubyFloatToS, JsonDumpError, OJ_MAX_DEPTH } from '.
 export type { JsonDumpErrorCode } from './oj-json.ts';
 export { rubyToS } from './ruby-to-s.ts';
 export { fieldOf, entriesOf } from './record-field.ts';
+export { editDistance, closestSpelling } from './suggest.ts';
