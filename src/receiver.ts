@@ -76,7 +76,10 @@ export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processL
   for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
   if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
   const agent = new Pipeline(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
-  for (const w of unusedWarnings(root)) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
+  for (const w of unusedWarnings(root)) {
+    log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
+    if (w.detail !== undefined) log.debug({ config: `${w.pos.file}:${w.pos.line}` }, `the section as read:\n${w.detail}`);
+  }
   return { agent, processLog, root, placeholders };
 }
 

@@ -32,6 +32,8 @@ export class ConfigElement {
    */
   readonly secretKeys = new Set<string>();
   readonly stringKeys = new Set<string>();
+  /** Every param name (and alias) the configuring schema knows: the candidates of "did you mean …?". */
+  readonly knownKeys = new Set<string>();
   configured = false;
 
   constructor(name: string, arg: string, pos: SourcePos) {

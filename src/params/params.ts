@@ -27,6 +27,10 @@ export function configureParams<S extends ParamSchema>(
 ): ParamsOf<S> {
   element.configured = true;
   for (const key of PLUGIN_RESERVED) element.take(key);
+  for (const [name, spec] of Object.entries(schema)) {
+    element.knownKeys.add(name);
+    if (spec.alias !== undefined) element.knownKeys.add(spec.alias);
+  }
 
   const result: Record<string, unknown> = {};
   const sources = new Map<string, RawParam>();

@@ -1,10 +1,10 @@
 // bin/auditrelay as a user runs it: the launcher on the pinned Node, Fluentd's
 // flags, --dry-run on the seed config (its S3 match swapped for file) and on
 // broken copies, which must fail naming file:line.
-import { test, before } from 'node:test';
+import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -30,6 +30,12 @@ let certs: CertFiles;
 let dir: string;
 /** The seed with its /keys paths and passphrase pointed at real files, and S3 swapped for file. */
 let seedWithFile: string;
+
+// The temp dir and the certificates' dir (private keys) go away even when a test fails (issue 13.9).
+after(() => {
+  if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  if (certs !== undefined) rmSync(certs.dir, { recursive: true, force: true });
+});
 
 before(async () => {
   certs = await makeCerts();

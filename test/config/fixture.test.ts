@@ -134,12 +134,13 @@ test("seed: the <buffer> inside <source @type http> gives Fluentd's unused-secti
   const root = parseConfigFile(SEED);
   configureSeed(root);
   const warnings = unusedWarnings(root);
-  assert.deepEqual(warnings.map((w) => [w.pos.line, w.message]), [28, 29, 30, 31, 32, 33, 34].map((line) => [
-    line, 'section <buffer> is not used in <source> of http plugin',
-  ]));
+  // Once for the section, at its opening line (Fluentd repeats it for each of lines 28-34).
+  assert.deepEqual(warnings.map((w) => [w.pos.line, w.message]), [
+    [27, 'section <buffer> is not used in <source> of http plugin (remove it, or move it where it belongs)'],
+  ]);
 });
 
-test('unused params are reported with the whole section, Fluentd style', () => {
+test('unused params: one warning per section, the whole-section dump kept as detail for -v', () => {
   const root = parseConfigString([
     '<match x>', '  @type stdout', '  foo bar', '  <inject>', '    k v', '  </inject>', '  <format>', '    zzz 1', '  </format>', '</match>',
     '<foo>', '  a b', '</foo>', '<system>', '  workers 2', '</system>', '',
@@ -149,19 +150,22 @@ test('unused params are reported with the whole section, Fluentd style', () => {
   configureParams({}, match.sections('format')[0]);
   root.sections('system');
   const dumpedMatch = '<match x>\n  @type stdout\n  foo bar\n  <inject>\n    k v\n  </inject>\n  <format>\n    zzz 1\n  </format>\n</match>';
-  assert.deepEqual(unusedWarnings(root).map((w) => `${w.pos.line} ${w.message}`), [
-    `3 parameter 'foo' in ${dumpedMatch} is not used.`,
-    '5 section <inject> is not used in <match x> of stdout plugin',
-    "8 parameter 'zzz' in <format>\n  zzz 1\n</format> is not used.",
-    '12 section <foo> is not used in <ROOT>',
+  const warnings = unusedWarnings(root);
+  assert.deepEqual(warnings.map((w) => `${w.pos.line} ${w.message}`), [
+    "3 parameter 'foo' in <match x> is not used (remove it)",
+    '4 section <inject> is not used in <match x> of stdout plugin (remove it, or move it where it belongs)',
+    "8 parameter 'zzz' in <format> is not used (remove it)",
+    '11 section <foo> is not used in <ROOT> (remove it, or move it where it belongs)',
   ]);
+  // Fluentd's whole-section dump stays available (logged at -v).
+  assert.deepEqual(warnings.map((w) => w.detail), [dumpedMatch, '<inject>\n  k v\n</inject>', '<format>\n  zzz 1\n</format>', '<foo>\n  a b\n</foo>']);
 });
 
 test('a section whose parent was never configured reports its params', () => {
   const root = parseConfigString('<match x>\n  <buffer>\n    secret_thing s\n  </buffer>\n</match>\n', 'test.conf', tmpdir());
   root.sections('match');
-  assert.deepEqual(unusedWarnings(root, ['secret_thing']).map((w) => w.message), [
-    "parameter 'secret_thing' in <buffer>\n  secret_thing xxxxxx\n</buffer> is not used.",
+  assert.deepEqual(unusedWarnings(root, ['secret_thing']).map((w) => [w.message, w.detail]), [
+    ["parameter 'secret_thing' in <buffer> is not used (remove it)", '<buffer>\n  secret_thing xxxxxx\n</buffer>'],
   ]);
 });
 

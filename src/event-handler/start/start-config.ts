@@ -5,6 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
+import { closestSpelling } from '../../value/index.ts';
 import { ExporterError } from '../errors.ts';
 import { parseGoDuration } from '../go-duration.ts';
 
@@ -195,20 +196,6 @@ function knownKeys(): Map<string, string> {
   return out;
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const cur = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
-      prev = cur;
-    }
-  }
-  return row[b.length];
-}
-
 /** One warning per TOML leaf no flag resolves; a misspelt one names the closest known key. */
 export function unknownKeyWarnings(tree: Record<string, unknown>, where: string): string[] {
   const known = knownKeys();
@@ -225,13 +212,8 @@ export function unknownKeyWarnings(tree: Record<string, unknown>, where: string)
         out.push(`${where}: key "${path}" is ignored (upstream ignores it too: the namespace is always "default")`);
         continue;
       }
-      let best = '';
-      let bestD = Infinity;
-      for (const [spelling, canonical] of known) {
-        const d = editDistance(path, spelling);
-        if (d < bestD) [best, bestD] = [canonical, d];
-      }
-      const hint = bestD <= Math.max(2, Math.floor(path.length / 3)) ? `; did you mean "${best}"?` : '';
+      const spelling = closestSpelling(path, known.keys());
+      const hint = spelling !== undefined ? `; did you mean "${known.get(spelling)}"?` : '';
       out.push(`${where}: unknown key "${path}" is ignored${hint}`);
     }
   };
