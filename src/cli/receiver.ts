@@ -1,14 +1,14 @@
-// `auditrelay` — Fluentd's command line (lib/fluent/command/fluentd.rb) for the
-// flags a fluentd container or systemd unit uses, so swapping the binary keeps
-// the unit file: -c, --dry-run, -v/-vv, -q/-qq, -o, --version, --help.
+// `auditrelay` — Fluentd's command line (lib/fluent/command/fluentd.rb), so
+// swapping the binary keeps the unit file or container command: the flags are
+// parsed in fluentd-flags.ts (honoured, ignored with a note, or refused).
 
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import type { Level } from 'pino';
 import { loadReceiver, startReceiver } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
 import { ReloadableReceiver } from './reload.ts';
+import { parseFluentdFlags, type FluentdOptions } from './fluentd-flags.ts';
 
 const USAGE = `Usage: auditrelay [options]
     -c, --config PATH        read configuration from the file
@@ -17,9 +17,16 @@ const USAGE = `Usage: auditrelay [options]
     -o, --log PATH           write the log (and out_stdout lines) to PATH
     -v, --verbose            debug log (-vv: trace)
     -q, --quiet              warnings only (-qq: errors only)
-        --no-supervisor      accepted for compatibility (always one process)
+        --umask UMASK        umask for the buffer, output and log files (octal, e.g. 027)
+    -d, --daemon PIDFILE     write the pid to PIDFILE (stays in the foreground)
+        --user USER          run as USER (and --group GROUP) once the config is read
         --version            print the version
     -h, --help               this text
+  Accepted for fluentd compatibility: --no-supervisor, --workers 1, --suppress-config-dump,
+  --use-v1-config; ignored with one note: -p/--plugin DIR, -I, -r, -g, -G, --log-rotate-age,
+  --log-rotate-size, --workers N>1, --emit-error-log-interval, --suppress-repeated-stacktrace.
+  Not supported (exit 1, says what to do instead): -i/--inline-config, --use-v0-config,
+  --config-file-type yaml, --without-source, -s/--setup, --show-plugin-config.
 `;
 
 function version(): string {
@@ -35,39 +42,25 @@ export function defaultConfigPath(env: NodeJS.ProcessEnv): string {
   return './fluent.conf';
 }
 
-function levelFrom(verbose: number, quiet: number): Level | undefined {
-  if (verbose >= 2) return 'trace';
-  if (verbose === 1) return 'debug';
-  if (quiet >= 2) return 'error';
-  if (quiet === 1) return 'warn';
+/** Fluentd's -v/-q arithmetic: each -v one level more verbose, each -q one less, from info. */
+function levelFrom(verbosity: number): Level | undefined {
+  if (verbosity >= 2) return 'trace';
+  if (verbosity === 1) return 'debug';
+  if (verbosity === -1) return 'warn';
+  if (verbosity === -2) return 'error';
+  if (verbosity <= -3) return 'fatal';
   return undefined;
 }
 
 export async function main(argv: string[]): Promise<number> {
   // `fluentd -c …` as a container command (fluent/fluentd's entrypoint accepts it).
   if (argv[0] === 'fluentd') argv = argv.slice(1);
-  let args;
-  try {
-    args = parseArgs({
-      args: argv,
-      allowPositionals: false,
-      options: {
-        config: { type: 'string', short: 'c' },
-        'dry-run': { type: 'boolean' },
-        log: { type: 'string', short: 'o' },
-        verbose: { type: 'boolean', short: 'v', multiple: true },
-        quiet: { type: 'boolean', short: 'q', multiple: true },
-        'no-supervisor': { type: 'boolean' },
-        'suppress-config-dump': { type: 'boolean' },
-        version: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    });
-  } catch (err) {
-    process.stderr.write(`auditrelay: ${(err as Error).message}\n${USAGE}`);
+  const parsed = parseFluentdFlags(argv);
+  if (!parsed.ok) {
+    process.stderr.write(`auditrelay: ${parsed.message}\n`);
     return 1;
   }
-  const v = args.values;
+  const v = parsed.options;
   if (v.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -76,17 +69,37 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`auditrelay ${version()} (fluentd-compatible receiver)\n`);
     return 0;
   }
+  if (v.umask !== undefined) process.umask(v.umask);
   const configPath = v.config ?? defaultConfigPath(process.env);
-  const level = levelFrom(v.verbose?.length ?? 0, v.quiet?.length ?? 0);
-  if (v['dry-run']) return dryRun(configPath, level, v.log);
-  return serve(configPath, level, v.log);
+  const level = levelFrom(v.verbosity);
+  if (v.dryRun) return dryRun(configPath, level, v);
+  const switched = switchUser(v);
+  if (switched) {
+    process.stderr.write(`auditrelay: ${switched}\n`);
+    return 1;
+  }
+  return serve(configPath, level, v);
+}
+
+/** --user/--group as Fluentd's supervisor applies them (group first); returns an error line. */
+function switchUser(v: FluentdOptions): string | undefined {
+  try {
+    if (v.group !== undefined) process.setgid?.(/^\d+$/.test(v.group) ? Number(v.group) : v.group);
+    if (v.user !== undefined) process.setuid?.(/^\d+$/.test(v.user) ? Number(v.user) : v.user);
+    return undefined;
+  } catch (err) {
+    const what = v.user !== undefined ? `--user ${v.user}` : `--group ${v.group}`;
+    return `cannot switch to ${what} (${(err as Error).message}); it needs root and a user or group that exists`;
+  }
 }
 
 /** Serves until a signal stops it: -1 = keep running, 1 = could not start. */
-async function serve(configPath: string, level: Level | undefined, destination: string | undefined): Promise<number> {
+async function serve(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
-    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination }), configPath);
+    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log }), configPath);
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
+    for (const line of v.notes) receiver.log.info(line);
+    if (v.pidFile !== undefined) writePidFile(v.pidFile);
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
@@ -119,9 +132,10 @@ async function serve(configPath: string, level: Level | undefined, destination: 
 }
 
 /** --dry-run: parse and build everything, open nothing; placeholders left in the config fail it. */
-function dryRun(configPath: string, level: Level | undefined, destination: string | undefined): number {
+function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): number {
   try {
-    const { processLog, placeholders } = loadReceiver({ configPath, level, destination });
+    const { processLog, placeholders } = loadReceiver({ configPath, level, destination: v.log });
+    for (const line of v.notes) processLog.log.info(line);
     if (placeholders.length > 0) {
       processLog.flush();
       for (const p of placeholders) process.stderr.write(`auditrelay: ${p.pos.file}:${p.pos.line}: ${p.message}\n`);
@@ -134,6 +148,16 @@ function dryRun(configPath: string, level: Level | undefined, destination: strin
     process.stderr.write(`${describe(err)}\n`);
     return 1;
   }
+}
+
+/** -d PIDFILE: the pid, removed again when the process exits. */
+function writePidFile(path: string): void {
+  try {
+    writeFileSync(path, `${process.pid}\n`);
+  } catch (err) {
+    throw new AuditrelayError('AR_CLI_PIDFILE', `cannot write the pid file ${path} given to -d (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); pick a writable path or drop -d`);
+  }
+  process.on('exit', () => rmSync(path, { force: true }));
 }
 
 function describe(err: unknown): string {

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { chmod, mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { realpathSync } from 'node:fs';
 import { lookup } from 'node:dns/promises';
 import { createPrivateKey, X509Certificate } from 'node:crypto';
 import { parse as parseToml } from 'smol-toml';
@@ -37,7 +38,14 @@ test('configure with defaults: nine 0600 files, upstream lines, 4096-bit certs o
   const before = Date.now();
   const r = await runCli(['configure', '.', 'teleport.example.com:443'], dir);
   assert.equal(r.code, 0, r.stderr);
-  assert.equal(r.stdout, expectedStdout(pkg.version));
+  assert.ok(r.stdout.startsWith(expectedStdout(pkg.version)), r.stdout);
+  const next = r.stdout.slice(expectedStdout(pkg.version).length);
+  assert.match(next, /^\nNext steps with auditrelay:\n/);
+  assert.ok(next.includes('tctl auth sign --user=teleport-event-handler --format=file --out='), next);
+  assert.ok(next.includes(`bin/auditrelay -c ${join(realpathSync(dir), 'fluent.conf')}\n`) || next.includes(`bin/auditrelay -c ${join(dir, 'fluent.conf')}\n`), next);
+  assert.match(next, /docker run -u \$\(id -u\) -v /);
+  assert.match(next, /bin\/auditrelay-event-handler start --config \S+teleport-event-handler\.toml\n/);
+  assert.match(next, /written 0600: a container running as another uid cannot read them; run it with -u \$\(id -u\), or chown them/);
 
   for (const f of NINE_FILES) {
     const s = await stat(join(dir, f));

@@ -6,7 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { chmod, stat, writeFile } from 'node:fs/promises';
 import { fstatSync } from 'node:fs';
-import { basename, join, normalize, relative, resolve } from 'node:path';
+import { basename, dirname, join, normalize, relative, resolve } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import type { Readable, Writable } from 'node:stream';
 import { encodePair, generateMtlsCerts, resolveIpSans } from '../../pki/mtls.ts';
@@ -103,6 +103,21 @@ export async function runConfigure(opts: ConfigureOptions, io: ConfigureIo): Pro
     prompt?.close();
   }
   io.stdout.write(`\nFollow-along with our getting started guide:\n\n${GUIDE_URL}\n`);
+  io.stdout.write(nextSteps(dirname(paths.fluent), paths.fluent, paths.toml));
+}
+
+/** What to run with the written files (after upstream's own lines, which stay byte-identical). */
+export function nextSteps(out: string, fluent: string, toml: string): string {
+  return [
+    '',
+    'Next steps with auditrelay:',
+    `  1. Get an identity: tctl auth sign --user=teleport-event-handler --format=file --out=${out}/identity`,
+    `  2. Run the receiver: bin/auditrelay -c ${fluent}`,
+    `     or in Docker: docker run -u $(id -u) -v ${out}:/keys -v ${out}:/fluentd/etc -p 8888:8888 auditrelay`,
+    `  3. Run the exporter: bin/auditrelay-event-handler start --config ${toml}`,
+    `The files are written 0600: a container running as another uid cannot read them; run it with -u $(id -u), or chown them to its uid.`,
+    '',
+  ].join('\n');
 }
 
 /** kong's existingdir makes <out> absolute, which is why the TOML carries absolute paths. */
