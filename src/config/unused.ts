@@ -10,7 +10,7 @@
 // warning, as in Fluentd.
 
 import type { ConfigElement, RawParam, SourcePos } from '../params/element.ts';
-import { closestSpelling } from '../value/index.ts';
+import { closestSpelling } from '../value/suggest.ts';
 import { renderElement } from './dump.ts';
 
 export interface ConfigWarning {

@@ -5,7 +5,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parse as parseToml } from 'smol-toml';
-import { closestSpelling } from '../../value/index.ts';
+import { closestSpelling } from '../../value/suggest.ts';
 import { ExporterError } from '../errors.ts';
 import { parseGoDuration } from '../go-duration.ts';
 
