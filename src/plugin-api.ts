@@ -109,6 +109,8 @@ export interface ChunkKeyInfo {
   readonly timekey: number | undefined;
   /** '+0000' with timekey_use_utc, else timekey_zone. */
   readonly timekeyZone: string;
+  /** The timekey_zone param as written (undefined when absent), whatever timekey_use_utc says. */
+  readonly timekeyZoneParam: string | undefined;
 }
 
 /** The output half of a buffered output (out_s3, out_file, …). */

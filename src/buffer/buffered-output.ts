@@ -17,7 +17,7 @@ import { BufferChunkOverflowError, BufferError, BufferOverflowError } from './er
 import { FileBuffer } from './file-buffer.ts';
 import { FlushLoop } from './flush-loop.ts';
 import { MemoryBuffer } from './memory-buffer.ts';
-import { resolveBufferConfig, type BufferConfig, type BufferDefaults } from './params.ts';
+import { chunkKeyInfoOf, resolveBufferConfig, type BufferConfig, type BufferDefaults } from './params.ts';
 import { metadataKeyOf, type BackupLocation, type ChunkStorage } from './storage.ts';
 import { TimekeyCalculator } from './timekey.ts';
 
@@ -81,10 +81,7 @@ export class BufferedOutput implements Output {
     const cfg = resolveBufferConfig(bufferSection, defaults, warn);
     this.config = cfg;
     if (this.#secondary && cfg.retry_forever) warn("<secondary> with 'retry_forever', only unrecoverable errors are moved to secondary");
-    this.chunkKeys = {
-      chunkKeyTime: cfg.chunkKeyTime, chunkKeyTag: cfg.chunkKeyTag, recordKeys: cfg.recordKeys,
-      timekey: cfg.timekey, timekeyZone: cfg.timekeyZoneName,
-    };
+    this.chunkKeys = chunkKeyInfoOf(cfg);
     // Sinks learn the chunk keys they format with (path placeholders); a secondary
     // gets the primary's (Fluentd's acts_as_secondary).
     sink.bind?.(this.chunkKeys);

@@ -10,6 +10,7 @@ import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 import { localZoneName } from './timekey.ts';
 import { parseZone } from '../time/zone.ts';
+import type { ChunkKeyInfo } from '../plugin-api.ts';
 
 export const params = {
   path: { type: 'string', desc: 'file buffer: a directory (chunks are <path>/buffer.b<id>.log) or a pattern with `.*`.' },
@@ -71,6 +72,7 @@ export interface BufferConfig extends BufferParams {
   /** Record-key chunk keys (time and tag removed). */
   readonly recordKeys: readonly string[];
   readonly timekeyZoneName: string;
+  readonly timekeyZoneParam: string | undefined;
   readonly resolvedFlushMode: 'lazy' | 'interval' | 'immediate';
   readonly chunkLimitSize: number;
   readonly totalLimitSize: number;
@@ -149,6 +151,7 @@ export function resolveBufferConfig(section: ConfigElement | undefined, defaults
     chunkKeyTag,
     recordKeys,
     timekeyZoneName: zoneName,
+    timekeyZoneParam: p.timekey_zone,
     resolvedFlushMode: flushMode,
     chunkLimitSize,
     totalLimitSize,
@@ -173,4 +176,12 @@ function parseChunkKeys(el: ConfigElement): string[] {
     return v.map(String);
   }
   return arg.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** What a buffer tells the sinks it drives (ChunkSink.bind). */
+export function chunkKeyInfoOf(cfg: BufferConfig): ChunkKeyInfo {
+  return {
+    chunkKeyTime: cfg.chunkKeyTime, chunkKeyTag: cfg.chunkKeyTag, recordKeys: cfg.recordKeys,
+    timekey: cfg.timekey, timekeyZone: cfg.timekeyZoneName, timekeyZoneParam: cfg.timekeyZoneParam,
+  };
 }

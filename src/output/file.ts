@@ -15,6 +15,7 @@ import type { Formatter, PluginContext } from '../plugin-api.ts';
 import type { ChunkSink, ChunkView } from '../plugin-api.ts';
 import type { ChunkKeyInfo } from '../plugin-api.ts';
 import { ChunkPlaceholders } from './chunk-placeholders.ts';
+import { timekeyToTimeFormat } from '../time/timekey-format.ts';
 
 export const params = {
   path: { type: 'string', required: true, desc: 'Path of the files; `*` is replaced by the time slice (needs the `time` chunk key), else `.%Y%m%d` (per timekey) is appended.' },
@@ -32,14 +33,6 @@ const DEFAULT_TIMEKEY = 60 * 60 * 24;
 const FILE_MODE = 0o644;
 const DIR_MODE = 0o755;
 
-/** out_file#timekey_to_timeformat. */
-export function timekeyToTimeformat(timekey: number | undefined): string {
-  if (timekey === undefined) return '';
-  if (timekey < 60) return '%Y%m%d%H%M%S';
-  if (timekey < 3600) return '%Y%m%d%H%M';
-  if (timekey < 86400) return '%Y%m%d%H';
-  return '%Y%m%d';
-}
 
 /**
  * out_file#generate_path_template:
@@ -49,9 +42,9 @@ export function timekeyToTimeformat(timekey: number | undefined): string {
 export function generatePathTemplate(original: string, timekey: number | undefined, append: boolean, gzip: boolean, pathSuffix: string): string {
   const comp = gzip ? '.gz' : '';
   const index = append ? '' : '_**';
-  if (original.includes('*')) return original.replaceAll('*', timekeyToTimeformat(timekey) + index) + comp;
+  if (original.includes('*')) return original.replaceAll('*', timekeyToTimeFormat(timekey) + index) + comp;
   if (timekey === undefined) return `${original}${index}${pathSuffix}${comp}`;
-  const tf = timekeyToTimeformat(timekey);
+  const tf = timekeyToTimeFormat(timekey);
   const directives = tf.match(/../g) ?? [];
   if (directives.some((d) => original.includes(d))) {
     if (directives.some((d) => !original.includes(d))) throw new Error('insufficient timestamp placeholders in path');
@@ -87,7 +80,7 @@ export class FileSink implements ChunkSink {
         p.compress === 'gzip' || p.compress === 'gz', p.add_path_suffix ? p.path_suffix : '');
     } catch (err) {
       throw new ConfigError('AR_CONF_BAD_VALUE', this.#at.params.get('path')?.pos ?? this.#at.pos,
-        `${(err as Error).message}: '${p.path}' has some but not all of ${timekeyToTimeformat(keys.timekey)}; write all of them or none`);
+        `${(err as Error).message}: '${p.path}' has some but not all of ${timekeyToTimeFormat(keys.timekey)}; write all of them or none`);
     }
     this.#placeholders = new ChunkPlaceholders(template, keys);
   }

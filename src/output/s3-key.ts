@@ -172,14 +172,6 @@ export class KeyTemplate {
   }
 }
 
-/** out_s3.rb timekey_to_timeformat ("stolen from Fluentd"). */
-export function timekeyToTimeFormat(timekey: number | undefined): string {
-  if (timekey === undefined) return '';
-  if (timekey < 60) return '%Y%m%d%H%M%S';
-  if (timekey < 3600) return '%Y%m%d%H%M';
-  if (timekey < 86400) return '%Y%m%d%H';
-  return '%Y%m%d';
-}
 
 /** out_s3 `hex_random`: the chunk id hex reversed (its random tail first), cut to N. */
 export function hexRandom(idHex: string, length: number): string {

@@ -13,13 +13,14 @@ import type { ConfigElement } from '../params/element.ts';
 import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { ChunkSink, ChunkView } from '../plugin-api.ts';
+import type { ChunkKeyInfo, ChunkSink, ChunkView } from '../plugin-api.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
-import { KeyTemplate, timekeyToTimeFormat } from './s3-key.ts';
+import { KeyTemplate } from './s3-key.ts';
+import { timekeyToTimeFormat } from '../time/timekey-format.ts';
 import { chooseCredentials } from './s3-credentials.ts';
 import { isNotFound, ObjectUploader, storeAsTypes, type ObjectOptions, type StoreAs } from './s3-upload.ts';
 import { S3OutputError } from './s3-errors.ts';
-import { readBufferLayout } from './s3-buffer-layout.ts';
+import { localZone, parseZone } from '../time/zone.ts';
 import { runStartupChecks } from './s3-startup.ts';
 
 const MiB = 1024 * 1024;
@@ -83,7 +84,9 @@ export class S3Output implements ChunkSink {
   readonly bufferDefaults = S3Output.bufferDefaults;
   readonly formatter: Formatter;
   readonly params: S3Params;
-  readonly keyTemplate: KeyTemplate;
+  /** s3_object_key_format after its %{hostname}/%{uuid_flush} checks; the template is built in bind(). */
+  readonly #keyFormat: string;
+  #keyTemplate: KeyTemplate | undefined;
   readonly storeAs: StoreAs;
   readonly #ctx: PluginContext;
   readonly #where: (param: string) => string;
@@ -121,20 +124,7 @@ export class S3Output implements ChunkSink {
 
 
     const format = keyFormatOf(p, element, ctx.hostname, warn);
-    const layout = readBufferLayout(element.sections('buffer')[0], S3Output.bufferDefaults);
-    this.keyTemplate = new KeyTemplate({
-      format,
-      path: p.path,
-      extension: this.storeAs.extension,
-      timeSliceFormat: p.time_slice_format ?? timekeyToTimeFormat(layout.timekey),
-      zone: layout.zone,
-      indexFormat: p.index_format,
-      hexRandomLength: p.hex_random_length,
-      chunkKeyTime: layout.chunkKeys.includes('time'),
-      chunkKeyTag: layout.chunkKeys.includes('tag'),
-      chunkKeys: layout.chunkKeys.filter((k) => k !== 'time' && k !== 'tag'),
-      checkObject: p.check_object,
-    });
+    this.#keyFormat = format;
     this.#conditional = p.check_object && !p.overwrite;
     this.#objectOptions = objectOptionsOf(p);
 
@@ -147,6 +137,36 @@ export class S3Output implements ChunkSink {
     }, warn);
     this.#credentialSource = credentials.source;
     this.#clientConfig = clientConfigOf(p, credentials.provider);
+  }
+
+  /**
+   * The buffer driving this output tells its chunk keys (ChunkSink.bind), as it does
+   * for out_file: chunk keys, timekey and the zone time placeholders are printed in.
+   */
+  bind(keys: ChunkKeyInfo): void {
+    const p = this.params;
+    const timekey = keys.chunkKeyTime ? keys.timekey : undefined;
+    this.#keyTemplate = new KeyTemplate({
+      format: this.#keyFormat,
+      path: p.path,
+      extension: this.storeAs.extension,
+      timeSliceFormat: p.time_slice_format ?? timekeyToTimeFormat(timekey),
+      // O5 (observed on real Fluentd, which wins over the source reading):
+      // the time slice is printed in the process's local zone even with
+      // `timekey_use_utc true`; an explicit timekey_zone is honoured.
+      zone: keys.timekeyZoneParam !== undefined ? parseZone(keys.timekeyZoneParam) : localZone(),
+      indexFormat: p.index_format,
+      hexRandomLength: p.hex_random_length,
+      chunkKeyTime: keys.chunkKeyTime,
+      chunkKeyTag: keys.chunkKeyTag,
+      chunkKeys: keys.recordKeys,
+      checkObject: p.check_object,
+    });
+  }
+
+  get keyTemplate(): KeyTemplate {
+    if (!this.#keyTemplate) throw new Error('BUG: S3Output.bind() was not called');
+    return this.#keyTemplate;
   }
 
   async start(): Promise<void> {

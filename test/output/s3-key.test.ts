@@ -1,6 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { KeyTemplate, hexRandom, timekeyToTimeFormat, type KeyTemplateOptions } from '../../src/output/s3-key.ts';
+import { KeyTemplate, hexRandom, type KeyTemplateOptions } from '../../src/output/s3-key.ts';
+import { timekeyToTimeFormat } from '../../src/time/timekey-format.ts';
 import { UTC, parseZone } from '../../src/time/zone.ts';
 import { UnrecoverableChunkError } from '../../src/plugin-api.ts';
 

@@ -10,6 +10,7 @@ import { parseConfigString } from '../../src/config/parser.ts';
 import type { ConfigElement } from '../../src/params/element.ts';
 import type { PluginContext } from '../../src/plugin-api.ts';
 import { S3Output } from '../../src/output/s3.ts';
+import { chunkKeyInfoOf, resolveBufferConfig } from '../../src/buffer/params.ts';
 
 export interface CapturedLog {
   readonly level: number;
@@ -66,7 +67,12 @@ export function seedMatch(endpoint: string, bucket: string, extra = '', buffer =
 
 export function newS3Output(conf: string): { output: S3Output; logs: CapturedLog[] } {
   const { ctx, logs } = captureContext();
-  return { output: new S3Output(matchElement(conf), ctx), logs };
+  const element = matchElement(conf);
+  const output = new S3Output(element, ctx);
+  // What the BufferedOutput driving it would tell it (ChunkSink.bind).
+  const cfg = resolveBufferConfig(element.sections('buffer')[0], S3Output.bufferDefaults, () => {});
+  output.bind(chunkKeyInfoOf(cfg));
+  return { output, logs };
 }
 
 export async function tempDir(prefix: string): Promise<{ dir: string; remove: () => Promise<void> }> {
