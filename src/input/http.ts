@@ -7,7 +7,8 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { TLSSocket } from 'node:tls';
+import { Server as TlsServer, type TLSSocket } from 'node:tls';
+import type { Socket } from 'node:net';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ParamSchema } from '../params/param-schema.ts';
@@ -18,7 +19,7 @@ import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.
 import { EventTime } from '../time/event-time.ts';
 import { OrderedObject, type JsonRecord } from '../value/json-value.ts';
 import { createParser, parserTypes } from '../parser/registry.ts';
-import { configureTls } from './tls.ts';
+import { configureTls, peerNames, tlsRefusalWords } from './tls.ts';
 import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
 import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
 import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
@@ -129,15 +130,27 @@ export class HttpInput implements Input {
     const app = this.#app;
     const server = app.server;
     const log = this.#ctx.log;
+    const peers = new WeakMap<Socket, { addr?: string; port?: number }>();
+    if (server instanceof TlsServer) server.on('connection', (raw: Socket) => peers.set(raw, { addr: raw.remoteAddress, port: raw.remotePort }));
     server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
       // ECONNRESET during the handshake is trace-only in Fluentd.
-      const level = (err as NodeJS.ErrnoException).code === 'ECONNRESET' ? 'trace' : 'warn';
-      const addr = socket.remoteAddress?.replace(/^::ffff:/, '');
+      // A client that merely disconnects is debug; a refusal is one warn line in words.
+      // With rejectUnauthorized:true OpenSSL itself sends the alert (e.g. bad_certificate,
+      // certificate_required, protocol_version) before this event fires.
+      const code = (err as NodeJS.ErrnoException).code;
+      const level = code === 'ECONNRESET' || code === 'EPIPE' ? 'debug' : 'warn';
+      // After a failed handshake the TLSSocket may be torn down; its raw socket (_parent) keeps the peer address.
+      // A failed handshake tears the socket down before this event; the peer
+      // address was noted on the raw socket (`_parent`) when it connected.
+      const raw = (socket as unknown as { _parent?: Socket })._parent;
+      const noted = raw ? peers.get(raw) : undefined;
+      const addr = (socket.remoteAddress ?? noted?.addr)?.replace(/^::ffff:/, '');
+      const port = socket.remotePort ?? noted?.port;
       const reason = (err as { reason?: string }).reason ?? err.message;
+      const peer = peerNames(socket);
       log[level]({
-        addr, host: addr, port: socket.remotePort, error_class: 'OpenSSL::SSL::SSLError',
-        error: `SSL_accept returned=1 errno=0 peeraddr=${addr}:${socket.remotePort} state=error: ${reason}`,
-      }, 'unexpected error before accepting TLS connection by OpenSSL');
+        addr, host: addr, port, ...peer, error: reason,
+      }, `TLS connection from ${addr}:${port} refused: ${tlsRefusalWords(reason)}`);
     });
     // Expect handling happens before the body is read (on_headers_complete).
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {

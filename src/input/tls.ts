@@ -6,7 +6,7 @@
 
 import { readFileSync } from 'node:fs';
 import { createPrivateKey, getFips } from 'node:crypto';
-import type { SecureVersion } from 'node:tls';
+import type { SecureVersion, TLSSocket } from 'node:tls';
 import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import type { ConfigElement } from '../params/element.ts';
@@ -136,5 +136,33 @@ function openPrivateKey(transport: ConfigElement, path: string, passphrase: stri
     throw new ConfigError('AR_CONF_BAD_KEY', pos, encrypted
       ? `private key '${path}' could not be decrypted with private_key_passphrase (${(err as Error).message}); set the passphrase it was written with`
       : `private key '${path}' is not a PEM private key (${(err as Error).message})`);
+  }
+}
+
+const REFUSALS: [RegExp, string][] = [
+  [/peer did not return a certificate|certificate required/i, 'no client certificate was presented, but client_cert_auth is true'],
+  [/unsupported certificate purpose/i, 'the client certificate is not for client authentication (no clientAuth extended key usage; a server certificate?)'],
+  [/certificate has expired/i, 'the client certificate has expired'],
+  [/certificate is not yet valid/i, 'the client certificate is not valid yet (check the clocks)'],
+  [/unable to get local issuer|unknown ca|self.signed|unable to verify the first|invalid padding|signature failure|bad signature/i, 'the client certificate is not signed by the CA in ca_path'],
+  [/unsupported protocol|wrong version number|protocol version/i, 'the client offered a TLS version outside min_version..max_version'],
+  [/http request/i, 'the client spoke plain HTTP to the HTTPS port'],
+];
+
+/** The OpenSSL reason of a refused handshake in words a user can act on. */
+export function tlsRefusalWords(reason: string): string {
+  for (const [re, words] of REFUSALS) if (re.test(reason)) return `${words} (${reason})`;
+  return reason;
+}
+
+/** Subject and issuer of the certificate the peer presented, when any. */
+export function peerNames(socket: TLSSocket): { subject?: string; issuer?: string } {
+  try {
+    const c = socket.getPeerCertificate();
+    if (!c || !c.subject) return {};
+    const dn = (o: object) => Object.entries(o).map(([k, v]) => `${k}=${String(v)}`).join(',');
+    return { subject: dn(c.subject), issuer: dn(c.issuer) };
+  } catch {
+    return {};
   }
 }
