@@ -44,10 +44,15 @@ export class BufferChunkOverflowError extends BufferError<'AR_BUFFER_CHUNK_OVERF
 /** The buffer volume is full (ENOSPC/EDQUOT): backpressure like an overflow (503 + Retry-After). */
 export class BufferDiskFullError extends BufferError<'AR_BUFFER_DISK_FULL'> {
   readonly retryAfterSeconds: number;
+  readonly path: string;
+  readonly causeCode: string;
   constructor(path: string, cause: unknown, retryAfterSeconds = 1) {
-    super('AR_BUFFER_DISK_FULL', `buffer volume is full (${(cause as { code?: string }).code ?? 'ENOSPC'}) at ${path}`, { cause });
+    const causeCode = (cause as { code?: string }).code ?? 'ENOSPC';
+    super('AR_BUFFER_DISK_FULL', `buffer volume is full (${causeCode}) at ${path}`, { cause });
     this.name = 'BufferDiskFullError';
     this.retryAfterSeconds = retryAfterSeconds;
+    this.path = path;
+    this.causeCode = causeCode;
   }
 }
 

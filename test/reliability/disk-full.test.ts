@@ -105,10 +105,20 @@ test('disk full: 503 + Retry-After, recovery without restart, every 2xx event in
     assert.match(String(a.retryAfter), /^[1-9]\d*$/);
   }
 
+  const full = () => r.log.entries().filter((e) => String(e.msg).startsWith('buffer volume is full'));
+  await waitFor('the disk-full warn line', () => (full().length > 0 ? true : undefined), 2000);
+  assert.equal(full().length, 1, 'one warn line per burst');
+  assert.equal(full()[0].level, 40);
+  assert.equal(full()[0].path, bufferPath);
+  assert.equal(typeof full()[0].bytes_free, 'number');
+
   await rm(filler);
   const back = await post();
   assert.equal(back.status, 200, `not accepting again after space returned: ${back.status} ${back.body}`);
   for (let i = 0; i < 20; i++) assert.equal((await post()).status, 200);
+  const again = r.log.entries().filter((e) => e.msg === 'buffer volume has space again: accepting events');
+  assert.equal(again.length, 1);
+  assert.equal(again[0].refused, refused.length);
 
   await r.receiver.close();
   closed = true;
