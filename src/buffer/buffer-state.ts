@@ -7,6 +7,7 @@
 import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { Logger } from 'pino';
+import { DiskFullBurst } from './disk-full.ts';
 import type { BufferChunk } from './chunk.ts';
 import type { ChunkStorage } from './storage.ts';
 import type { BufferConfig } from './params.ts';
@@ -52,6 +53,7 @@ export class BufferState {
   // last commits finish: a slice's chunks must reach the output in order.
   readonly #sealedOrder: BufferChunk[] = [];
   readonly #ready = new Set<BufferChunk>();
+  readonly #diskFull: DiskFullBurst;
   readonly #runBound = (): void => {
     this.#running = this.#run();
   };
@@ -60,6 +62,7 @@ export class BufferState {
     this.cfg = cfg;
     this.storage = storage;
     this.log = log;
+    this.#diskFull = new DiskFullBurst(log);
   }
 
   /** Buffer#storable?: Fluentd compares against stage + queue bytes. */
@@ -198,12 +201,13 @@ export class BufferState {
       // Stage accounting switches from formatted to stored bytes (differs with compress gzip).
       this.stageBytes += chunk.byteSize - before - batch.bytes;
       chunk.reservedBytes += chunk.byteSize - before - batch.bytes;
+      this.#diskFull.accepted();
       batch.resolve();
     } catch (err) {
       chunk.reservedBytes -= batch.bytes;
       chunk.reservedRecords -= batch.records;
       this.stageBytes -= batch.bytes;
-      this.log.error({ chunk_id: chunk.idHex, error: err }, 'failed to write data into buffer chunk');
+      if (!this.#diskFull.refused(err)) this.log.error({ chunk_id: chunk.idHex, error: err }, 'failed to write data into buffer chunk');
       batch.reject(err);
     } finally {
       chunk.writing = false;

@@ -254,7 +254,7 @@ export class BufferedOutput implements Output {
           this.#ctx.log.error('no queued chunks to be dropped for drop_oldest_chunk');
           break;
         }
-        this.#ctx.log.warn({ chunk_id: oldest.idHex }, 'dropping oldest chunk to make space after buffer overflow');
+        this.#ctx.log.warn({ chunk_id: oldest.idHex, records: oldest.recordCount }, 'dropping oldest chunk to make space after buffer overflow');
         await this.#state.purge(oldest);
         this.#dropOldest += 1;
       }

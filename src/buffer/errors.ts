@@ -7,7 +7,8 @@ export type BufferErrorCode =
   | 'AR_BUFFER_OVERFLOW'
   | 'AR_BUFFER_CHUNK_OVERFLOW'
   | 'AR_BUFFER_BROKEN_CHUNK'
-  | 'AR_BUFFER_STOPPED';
+  | 'AR_BUFFER_STOPPED'
+  | 'AR_BUFFER_DISK_FULL';
 
 export class BufferError<C extends BufferErrorCode = BufferErrorCode> extends AuditrelayError<C> {
   constructor(code: C, message: string, options?: { cause?: unknown }) {
@@ -38,4 +39,25 @@ export class BufferChunkOverflowError extends BufferError<'AR_BUFFER_CHUNK_OVERF
     this.name = 'BufferChunkOverflowError';
     this.droppedRecords = droppedRecords;
   }
+}
+
+/** The buffer volume is full (ENOSPC/EDQUOT): backpressure like an overflow (503 + Retry-After). */
+export class BufferDiskFullError extends BufferError<'AR_BUFFER_DISK_FULL'> {
+  readonly retryAfterSeconds: number;
+  readonly path: string;
+  readonly causeCode: string;
+  constructor(path: string, cause: unknown, retryAfterSeconds = 1) {
+    const causeCode = (cause as { code?: string }).code ?? 'ENOSPC';
+    super('AR_BUFFER_DISK_FULL', `buffer volume is full (${causeCode}) at ${path}`, { cause });
+    this.name = 'BufferDiskFullError';
+    this.retryAfterSeconds = retryAfterSeconds;
+    this.path = path;
+    this.causeCode = causeCode;
+  }
+}
+
+/** True for ENOSPC / EDQUOT, the "no space" errors a full volume or quota raises. */
+export function isNoSpace(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return code === 'ENOSPC' || code === 'EDQUOT';
 }

@@ -17,6 +17,7 @@
 // kept (at-least-once, never a loss).
 
 import { open, rename, unlink, writeFile, copyFile, type FileHandle } from 'node:fs/promises';
+import { BufferDiskFullError, isNoSpace } from './errors.ts';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -77,6 +78,15 @@ export class FileChunk extends BufferChunk {
   }
 
   async commit(data: Buffer, records: number): Promise<void> {
+    try {
+      await this.#commit(data, records);
+    } catch (err) {
+      if (isNoSpace(err)) throw new BufferDiskFullError(this.path, err);
+      throw err;
+    }
+  }
+
+  async #commit(data: Buffer, records: number): Promise<void> {
     if (!this.#fh) {
       if (this.committedBytes === 0 && this.committedRecords === 0) {
         // Meta first (as FileChunk#create_new_chunk): a data file never exists without one.

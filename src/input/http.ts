@@ -251,7 +251,8 @@ export class HttpInput implements Input {
   #emitFailed(res: ServerResponse, err: Error, cors: readonly string[], keepAlive: boolean): void {
     if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: err.name, error: err.message }, 'failed to emit data');
     const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
-    if ((err as { code?: string }).code === 'AR_BUFFER_OVERFLOW') {
+    const code = (err as { code?: string }).code;
+    if (code === 'AR_BUFFER_OVERFLOW' || code === 'AR_BUFFER_DISK_FULL') {
       // Deliberate difference: 503 + Retry-After instead of Fluentd's 500.
       return sendResponse(res, 503, REASONS[503], [...TEXT_PLAIN, ...cors, 'Retry-After', String(Math.max(1, Math.ceil(retryAfter ?? 1)))],
         `503 Service Unavailable\n${err.message}\n`, keepAlive);
