@@ -133,5 +133,5 @@ test('disk full: 503 + Retry-After, recovery without restart, every 2xx event in
   for (const uid of acked) assert.equal(counts.get(uid), 1, `${uid} stored ${counts.get(uid) ?? 0} times`);
   const broken = r.log.entries().filter((e) => /broken|corrupt/i.test(String(e.msg)));
   assert.deepEqual(broken, [], 'a chunk failed to load after the restart');
-  console.log(`disk-full: filler ${filled} bytes, ${acked.length} acknowledged, ${refused.length} refused (503), ${lines.length} lines in S3`);
+  t.diagnostic(`disk-full: filler ${filled} bytes, ${acked.length} acknowledged, ${refused.length} refused (503), ${lines.length} lines in S3`);
 });

@@ -56,8 +56,13 @@ export class BulkExporter {
     this.#opts = opts;
     this.#log = log;
     this.#stop = stop;
-    // A saved date is skipped when start_time is after its midnight (NewExporter).
-    for (const d of [...state.keys()]) if (opts.startMs > Date.parse(d + 'T00:00:00Z')) state.delete(d);
+    // Upstream (NewExporter) skips a saved date when start_time.After(date): start_time is not
+    // normalised to midnight, so the start date's own saved chunks are dropped and the whole first
+    // day is exported again after every restart (hundreds of duplicates per kill in
+    // start-kill.test.ts). We skip only dates before start_time's UTC date
+    // (docs/compatibility-event-handler.md §5.1).
+    const startDate = dateKey(opts.startMs);
+    for (const d of [...state.keys()]) if (d < startDate) state.delete(d);
     const dates = [...state.keys()].sort();
     this.#current = dates.at(-1) ?? dateKey(opts.startMs);
     if (!state.has(this.#current)) state.set(this.#current, { completed: new Set(), partial: new Map() });
