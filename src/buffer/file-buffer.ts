@@ -3,13 +3,14 @@
 // files, our own or a real Fluentd's (same layout).
 
 import { existsSync, statSync } from 'node:fs';
-import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlink } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChunkMetadata } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
 import { FileChunk, type FileChunkOptions } from './file-chunk.ts';
+import { removeFile } from './remove-file.ts';
 import { decodeMeta, type ChunkMeta } from './meta.ts';
 import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
 
@@ -46,7 +47,7 @@ export class FileBuffer implements ChunkStorage {
   readonly #matcher: RegExp;
 
   constructor(opts: FileBufferOptions, log: Logger) {
-    this.#opts = opts;
+    this.#opts = { ...opts, log };
     this.#log = log;
     this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix);
     // FileChunk.generate_stage_chunk_path splits the pattern at `.*.`.
@@ -149,8 +150,8 @@ export class FileBuffer implements ChunkStorage {
       // keep every complete line, cut a torn last one.
       const lines = await scanLines(path);
       if (lines.bytes === 0) {
-        await unlink(path).catch(() => {});
-        await unlink(metaPath).catch(() => {});
+        await removeFile(path, this.#log, 'resume: dropping an empty chunk');
+        await removeFile(metaPath, this.#log, 'resume: dropping an empty chunk');
         return undefined;
       }
       if (size > lines.bytes) {
@@ -163,8 +164,8 @@ export class FileBuffer implements ChunkStorage {
     const committed = meta.committedBytes ?? size; // a real Fluentd's chunk: trust the file
     if (meta.committedBytes === 0 && meta.records === 0) {
       // Created, nothing ever committed (nothing acknowledged): drop quietly.
-      await unlink(path).catch(() => {});
-      await unlink(metaPath).catch(() => {});
+      await removeFile(path, this.#log, 'resume: dropping a chunk with nothing committed');
+      await removeFile(metaPath, this.#log, 'resume: dropping a chunk with nothing committed');
       return undefined;
     }
     if (size === 0) throw new Error(`${state === 'staged' ? 'staged' : 'enqueued'} file chunk is empty`);
@@ -196,7 +197,7 @@ export class FileBuffer implements ChunkStorage {
       if (!this.#matcher.test(dataName) || !chunkStateFromPath(join(dir, dataName))) continue;
       if (!isTmp && present.has(dataName)) continue;
       this.#log.debug({ path: join(dir, name) }, 'removing chunk meta file left without its data file');
-      await unlink(join(dir, name)).catch(() => {});
+      await removeFile(join(dir, name), this.#log, 'resume: removing an orphan meta file');
     }
   }
 
@@ -220,8 +221,8 @@ export class FileBuffer implements ChunkStorage {
     } catch (err) {
       this.#log.error({ err_msg: (err as Error).message }, 'backup failed. Delete corresponding files.');
     } finally {
-      await unlink(path).catch(() => {});
-      await unlink(path + '.meta').catch(() => {});
+      await removeFile(path, this.#log, 'resume: removing a broken chunk');
+      await removeFile(path + '.meta', this.#log, 'resume: removing a broken chunk');
     }
   }
 }

@@ -16,13 +16,14 @@
 // incomplete last line, and complete lines of an unacknowledged batch may be
 // kept (at-least-once, never a loss).
 
-import { open, rename, unlink, writeFile, copyFile, type FileHandle } from 'node:fs/promises';
+import { open, rename, writeFile, copyFile, type FileHandle } from 'node:fs/promises';
 import { BufferDiskFullError, isNoSpace } from './errors.ts';
 import { createReadStream } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Readable } from 'node:stream';
 import type { ChunkMetadata } from '../plugin-api.ts';
 import { BufferChunk } from './chunk.ts';
+import { removeFile, type RemoveLog } from './remove-file.ts';
 import { encodeMeta, type ChunkMeta } from './meta.ts';
 
 export interface FileChunkOptions {
@@ -31,6 +32,8 @@ export interface FileChunkOptions {
   readonly fileMode: number;
   /** Records end with their only `\n` (and the chunk is not compressed). */
   readonly lineRecords?: boolean;
+  /** Where a failed unlink is reported (the file buffer's logger). */
+  readonly log?: RemoveLog;
 }
 
 export class FileChunk extends BufferChunk {
@@ -149,8 +152,8 @@ export class FileChunk extends BufferChunk {
     await this.#closeHandle();
     await this.#metaChain.catch(() => {});
     this.state = 'purged';
-    await unlink(this.path).catch(() => {});
-    await unlink(this.metaPath).catch(() => {});
+    await removeFile(this.path, this.#opts.log, 'purging a flushed chunk');
+    await removeFile(this.metaPath, this.#opts.log, 'purging a flushed chunk');
   }
 
   async close(): Promise<void> {
@@ -159,8 +162,8 @@ export class FileChunk extends BufferChunk {
     await this.#metaChain.catch(() => {});
     if (this.committedBytes === 0 && this.state === 'staged') {
       // FileChunk#close: an empty chunk leaves nothing behind.
-      await unlink(this.path).catch(() => {});
-      await unlink(this.metaPath).catch(() => {});
+      await removeFile(this.path, this.#opts.log, 'closing an empty chunk');
+      await removeFile(this.metaPath, this.#opts.log, 'closing an empty chunk');
     }
   }
 
