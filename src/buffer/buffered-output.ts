@@ -4,7 +4,7 @@
 // resolves once the bytes are committed. Chunks are enqueued per flush_mode
 // and written to the ChunkSink by flush workers with Fluentd's retries.
 
-import type { ConfigElement } from '../params/element.ts';
+import type { ConfigElement, SourcePos } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { JsonFloat } from '../value/json-value.ts';
@@ -32,6 +32,8 @@ export interface BufferedOutputOptions extends BufferDefaults {
   readonly pluginId?: string;
   /** Backup base directory; default $FLUENT_BACKUP_DIR or /tmp/fluent (Fluentd's DEFAULT_BACKUP_DIR). */
   readonly backupDir?: string;
+  /** The `<match>` of this output: the config line of a buffer path error when nothing closer is written. */
+  readonly outputPos?: SourcePos;
 }
 
 /** What later metrics read (Fluentd's buffer/output metrics names in comments). */
@@ -97,6 +99,7 @@ export class BufferedOutput implements Output {
       ? new FileBuffer({
           path: cfg.path!, pathSuffix: cfg.path_suffix, dirMode: cfg.dirMode, fileMode: cfg.fileMode,
           fsync: cfg.fsync, compressed: cfg.compress === 'gzip', backup,
+          where: bufferSection?.params.get('path')?.pos ?? defaults.defaultPathPos ?? bufferSection?.pos ?? defaults.outputPos,
           lineRecords: cfg.compress !== 'gzip' && sink.formatter.newlineRecords === true,
         }, ctx.log)
       : new MemoryBuffer(cfg.compress === 'gzip');

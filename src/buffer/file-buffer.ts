@@ -7,10 +7,12 @@ import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate, unlin
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChunkMetadata } from '../plugin-api.ts';
+import type { SourcePos } from '../params/element.ts';
 import type { BufferChunk } from './chunk.ts';
 import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
 import { FileChunk, type FileChunkOptions } from './file-chunk.ts';
 import { decodeMeta, type ChunkMeta } from './meta.ts';
+import { bufferPathError, checkBufferPath, type BufferPathTarget } from './path-check.ts';
 import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
 
 export interface FileBufferOptions extends FileChunkOptions {
@@ -19,6 +21,8 @@ export interface FileBufferOptions extends FileChunkOptions {
   readonly pathSuffix: string;
   readonly dirMode: number;
   readonly backup: BackupLocation;
+  /** The `path` line, for the one-line error when the directory is unusable (path-check.ts). */
+  readonly where?: SourcePos;
 }
 
 /**
@@ -55,6 +59,11 @@ export class FileBuffer implements ChunkStorage {
     this.#suffix = this.pattern.slice(pos + 3);
     const base = basename(this.pattern);
     this.#matcher = new RegExp('^' + base.split('*').map(escapeRegExp).join('.*') + '$');
+    checkBufferPath(this.#target());
+  }
+
+  #target(): BufferPathTarget {
+    return { path: this.#opts.path, dir: dirname(this.pattern), where: this.#opts.where };
   }
 
   createChunk(metadata: ChunkMetadata, metadataKey: string): BufferChunk {
@@ -65,11 +74,16 @@ export class FileBuffer implements ChunkStorage {
 
   async start(): Promise<ResumedChunks> {
     const dir = dirname(this.pattern);
-    await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      throw bufferPathError(this.#target(), dir, err) ?? err;
+    }
     const staged: FileChunk[] = [];
     const queued: FileChunk[] = [];
     const broken: string[] = [];
-    const names = (await readdir(dir)).sort();
     for (const name of names) {
       if (!this.#matcher.test(name)) continue;
       const path = join(dir, name);
