@@ -43,6 +43,7 @@ export function resolveBufferPattern(path: string, pathSuffix: string): string {
 export class FileBuffer implements ChunkStorage {
   readonly persistent = true;
   readonly pattern: string;
+  readonly location: string;
   readonly #opts: FileBufferOptions;
   readonly #log: Logger;
   readonly #prefix: string;
@@ -53,6 +54,7 @@ export class FileBuffer implements ChunkStorage {
     this.#opts = opts;
     this.#log = log;
     this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix);
+    this.location = dirname(this.pattern);
     // FileChunk.generate_stage_chunk_path splits the pattern at `.*.`.
     const pos = this.pattern.indexOf('.*.');
     this.#prefix = this.pattern.slice(0, pos);
