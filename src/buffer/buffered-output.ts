@@ -4,7 +4,7 @@
 // resolves once the bytes are committed. Chunks are enqueued per flush_mode
 // and written to the ChunkSink by flush workers with Fluentd's retries.
 
-import type { ConfigElement } from '../params/element.ts';
+import type { ConfigElement, SourcePos } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { JsonFloat } from '../value/json-value.ts';
@@ -32,6 +32,8 @@ export interface BufferedOutputOptions extends BufferDefaults {
   readonly pluginId?: string;
   /** Backup base directory; default $FLUENT_BACKUP_DIR or /tmp/fluent (Fluentd's DEFAULT_BACKUP_DIR). */
   readonly backupDir?: string;
+  /** The `<match>` of this output: the config line of a buffer path error when nothing closer is written. */
+  readonly outputPos?: SourcePos;
 }
 
 /** What later metrics read (Fluentd's buffer/output metrics names in comments). */
@@ -97,6 +99,7 @@ export class BufferedOutput implements Output {
       ? new FileBuffer({
           path: cfg.path!, pathSuffix: cfg.path_suffix, dirMode: cfg.dirMode, fileMode: cfg.fileMode,
           fsync: cfg.fsync, compressed: cfg.compress === 'gzip', backup,
+          where: bufferSection?.params.get('path')?.pos ?? defaults.defaultPathPos ?? bufferSection?.pos ?? defaults.outputPos,
           lineRecords: cfg.compress !== 'gzip' && sink.formatter.newlineRecords === true,
         }, ctx.log)
       : new MemoryBuffer(cfg.compress === 'gzip');
@@ -172,10 +175,26 @@ export class BufferedOutput implements Output {
     if (this.config.flushAtShutdown) await this.flushAll();
     await this.#state.settle();
     await this.#flush.stop();
-    for (const c of [...this.#state.stage.values(), ...this.#state.queue]) await c.close();
+    const left = [...this.#state.stage.values(), ...this.#state.queue];
+    if (this.#state.storage.persistent && !this.config.flushAtShutdown) this.#logLeftBehind(left);
+    for (const c of left) await c.close();
     this.#started = false;
     await this.#secondary?.stop?.();
     await this.#sink.stop?.();
+  }
+
+  /** flush_at_shutdown false (the file buffer default): say what stays on disk for the next start (issue 13.7). */
+  #logLeftBehind(left: readonly BufferChunk[]): void {
+    const path = this.#state.storage.location ?? this.config.path ?? '';
+    const events = left.reduce((n, c) => n + c.recordCount, 0);
+    const queued = this.#state.queue.length;
+    if (left.length === 0) {
+      this.#ctx.log.info({ path, chunks: 0, events: 0 }, `buffer ${path} is empty at shutdown; nothing is left to upload`);
+      return;
+    }
+    const chunks = `${left.length} chunk${left.length === 1 ? '' : 's'} (${left.length - queued} staged, ${queued} queued)`;
+    this.#ctx.log.info({ path, chunks: left.length, events },
+      `${events} event${events === 1 ? '' : 's'} in ${chunks} stay in ${path} (flush_at_shutdown false); they are uploaded at the next start with this path`);
   }
 
   counters(): BufferCounters {

@@ -17,6 +17,7 @@ export function buffered(Sink: SinkClass): (new (element: ConfigElement, ctx: Pl
       super(element.sections('buffer')[0], sink, ctx, {
         ...(sink.bufferDefaults ?? { chunkKeys: [] }),
         pluginId: element.params.get('@id')?.value,
+        outputPos: element.pos,
       });
     }
   };

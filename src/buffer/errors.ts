@@ -8,7 +8,8 @@ export type BufferErrorCode =
   | 'AR_BUFFER_CHUNK_OVERFLOW'
   | 'AR_BUFFER_BROKEN_CHUNK'
   | 'AR_BUFFER_STOPPED'
-  | 'AR_BUFFER_DISK_FULL';
+  | 'AR_BUFFER_DISK_FULL'
+  | 'AR_BUFFER_PATH';
 
 export class BufferError<C extends BufferErrorCode = BufferErrorCode> extends AuditrelayError<C> {
   constructor(code: C, message: string, options?: { cause?: unknown }) {
@@ -60,4 +61,17 @@ export class BufferDiskFullError extends BufferError<'AR_BUFFER_DISK_FULL'> {
 export function isNoSpace(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return code === 'ENOSPC' || code === 'EDQUOT';
+}
+
+/** The buffer `path` cannot hold chunks for this user (issue 13.3): one line, built in path-check.ts. */
+export class BufferPathError extends BufferError<'AR_BUFFER_PATH'> {
+  readonly path: string;
+  /** ENOTDIR, EACCES, EROFS, … */
+  readonly causeCode: string;
+  constructor(message: string, path: string, causeCode: string, cause?: unknown) {
+    super('AR_BUFFER_PATH', `${message} [AR_BUFFER_PATH]`, { cause });
+    this.name = 'BufferPathError';
+    this.path = path;
+    this.causeCode = causeCode;
+  }
 }

@@ -7,11 +7,13 @@ import { copyFile, mkdir, open, readdir, readFile, rename, stat, truncate } from
 import { basename, dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { ChunkMetadata } from '../plugin-api.ts';
+import type { SourcePos } from '../params/element.ts';
 import type { BufferChunk } from './chunk.ts';
 import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
 import { FileChunk, type FileChunkOptions } from './file-chunk.ts';
 import { removeFile } from './remove-file.ts';
 import { decodeMeta, type ChunkMeta } from './meta.ts';
+import { bufferPathError, checkBufferPath, type BufferPathTarget } from './path-check.ts';
 import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
 
 export interface FileBufferOptions extends FileChunkOptions {
@@ -20,6 +22,8 @@ export interface FileBufferOptions extends FileChunkOptions {
   readonly pathSuffix: string;
   readonly dirMode: number;
   readonly backup: BackupLocation;
+  /** The `path` line, for the one-line error when the directory is unusable (path-check.ts). */
+  readonly where?: SourcePos;
 }
 
 /**
@@ -40,6 +44,7 @@ export function resolveBufferPattern(path: string, pathSuffix: string): string {
 export class FileBuffer implements ChunkStorage {
   readonly persistent = true;
   readonly pattern: string;
+  readonly location: string;
   readonly #opts: FileBufferOptions;
   readonly #log: Logger;
   readonly #prefix: string;
@@ -50,12 +55,18 @@ export class FileBuffer implements ChunkStorage {
     this.#opts = { ...opts, log };
     this.#log = log;
     this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix);
+    this.location = dirname(this.pattern);
     // FileChunk.generate_stage_chunk_path splits the pattern at `.*.`.
     const pos = this.pattern.indexOf('.*.');
     this.#prefix = this.pattern.slice(0, pos);
     this.#suffix = this.pattern.slice(pos + 3);
     const base = basename(this.pattern);
     this.#matcher = new RegExp('^' + base.split('*').map(escapeRegExp).join('.*') + '$');
+    checkBufferPath(this.#target());
+  }
+
+  #target(): BufferPathTarget {
+    return { path: this.#opts.path, dir: dirname(this.pattern), where: this.#opts.where };
   }
 
   createChunk(metadata: ChunkMetadata, metadataKey: string): BufferChunk {
@@ -66,11 +77,16 @@ export class FileBuffer implements ChunkStorage {
 
   async start(): Promise<ResumedChunks> {
     const dir = dirname(this.pattern);
-    await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+    let names: string[];
+    try {
+      await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
+      names = (await readdir(dir)).sort();
+    } catch (err) {
+      throw bufferPathError(this.#target(), dir, err) ?? err;
+    }
     const staged: FileChunk[] = [];
     const queued: FileChunk[] = [];
     const broken: string[] = [];
-    const names = (await readdir(dir)).sort();
     for (const name of names) {
       if (!this.#matcher.test(name)) continue;
       const path = join(dir, name);

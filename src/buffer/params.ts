@@ -5,7 +5,7 @@
 // queue_limit_length → total_limit_size, and the same warnings/errors.
 
 import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
-import { ConfigElement } from '../params/element.ts';
+import { ConfigElement, type SourcePos } from '../params/element.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 import { localZoneName } from './timekey.ts';
@@ -63,6 +63,8 @@ export interface BufferDefaults {
   readonly bufferType?: 'file' | 'memory';
   /** file buffer path when <buffer> has none (out_file uses its own `path`). */
   readonly defaultPath?: string;
+  /** Where defaultPath is written (out_file's own `path` line). */
+  readonly defaultPathPos?: SourcePos;
 }
 
 export interface BufferConfig extends BufferParams {

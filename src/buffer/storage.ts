@@ -17,6 +17,8 @@ export interface ResumedChunks {
 export interface ChunkStorage {
   /** Survives restarts (flush_at_shutdown defaults to false when true). */
   readonly persistent: boolean;
+  /** The directory the chunk files are in (file buffer), for the shutdown line. */
+  readonly location?: string;
   start(): Promise<ResumedChunks>;
   createChunk(metadata: ChunkMetadata, metadataKey: string): BufferChunk;
   /** Evacuates a chunk's files before the queue is cleared on retry limit (buf_file#evacuate_chunk). */

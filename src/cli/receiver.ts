@@ -72,12 +72,13 @@ export async function main(argv: string[]): Promise<number> {
   if (v.umask !== undefined) process.umask(v.umask);
   const configPath = v.config ?? defaultConfigPath(process.env);
   const level = levelFrom(v.verbosity);
-  if (v.dryRun) return dryRun(configPath, level, v);
+  // --user first, also for --dry-run: the buffer path check (issue 13.3) is then made as that user.
   const switched = switchUser(v);
   if (switched) {
     process.stderr.write(`auditrelay: ${switched}\n`);
     return 1;
   }
+  if (v.dryRun) return dryRun(configPath, level, v);
   return serve(configPath, level, v);
 }
 

@@ -8,7 +8,7 @@ import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
 import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
-import type { ConfigElement } from '../params/element.ts';
+import type { ConfigElement, SourcePos } from '../params/element.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 import type { Formatter, PluginContext } from '../plugin-api.ts';
@@ -117,7 +117,7 @@ export class FileSink implements ChunkSink {
 /** `<match> @type file`: FileSink behind its own buffer (default `<buffer time>`, timekey 1d, file buffer). */
 export class FileOutput extends FileSink {
   static readonly type = 'file';
-  readonly bufferDefaults: { readonly chunkKeys: readonly string[]; readonly timekey: number; readonly bufferType: 'file'; readonly defaultPath: string | undefined };
+  readonly bufferDefaults: { readonly chunkKeys: readonly string[]; readonly timekey: number; readonly bufferType: 'file'; readonly defaultPath: string | undefined; readonly defaultPathPos: SourcePos | undefined };
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const { p, formatter } = configureFileSink(element, ctx);
@@ -128,7 +128,7 @@ export class FileOutput extends FileSink {
     } else if (!bufferSection.params.has('timekey') && bufferSection.arg.trim() !== '[]') {
       ctx.log.warn('default timekey interval (1d) will be used. To change the output frequency, please modify the timekey value');
     }
-    this.bufferDefaults = { chunkKeys: ['time'], timekey: DEFAULT_TIMEKEY, bufferType: 'file', defaultPath: element.params.get('path')?.value };
+    this.bufferDefaults = { chunkKeys: ['time'], timekey: DEFAULT_TIMEKEY, bufferType: 'file', defaultPath: element.params.get('path')?.value, defaultPathPos: element.params.get('path')?.pos };
   }
 }
 
