@@ -5,39 +5,32 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCerts, type CertFiles } from '../support/certs.ts';
+import { type CertFiles } from '../support/certs.ts';
 import { startTestReceiver, type TestReceiver } from '../support/receiver.ts';
 import { ConditionalProxy } from '../support/conditional-proxy.ts';
-import { allLines, fluentdLine, isoAt, MtlsClient, S3Store, seedConf, slice, tally, waitFor } from './harness.ts';
+import { allLines, fluentdLine, isoAt, MtlsClient, seedConf, slice, tally, waitFor } from './harness.ts';
+import { e2eWorld } from '../support/world.ts';
+import type { Defer } from '../support/cleanup.ts';
 
 const FAST = 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2';
 
 async function world(t: import('node:test').TestContext, enforce: boolean) {
-  const certs = await makeCerts();
-  const s3 = new S3Store();
-  const dir = await mkdtemp(join(tmpdir(), 'ar-e2e-dup-'));
-  t.after(async () => {
-    await s3.remove();
-    await rm(dir, { recursive: true, force: true });
-    await rm(certs.dir, { recursive: true, force: true });
-  });
-  await s3.start();
+  const { defer, certs, s3, dir } = await e2eWorld(t, 'ar-e2e-dup-');
   const proxy = new ConditionalProxy(s3.endpoint, { enforce });
   await proxy.listen();
-  t.after(() => proxy.close());
-  return { certs, s3, proxy, dir };
+  defer(() => proxy.close());
+  return { defer, certs, s3, proxy, dir };
 }
 
-async function receiver(t: import('node:test').TestContext, certs: CertFiles, endpoint: string, dir: string, name: string): Promise<{ r: TestReceiver; client: MtlsClient }> {
+async function receiver(defer: Defer, certs: CertFiles, endpoint: string, dir: string, name: string): Promise<{ r: TestReceiver; client: MtlsClient }> {
   const home = join(dir, name);
   await mkdir(home);
   const r = await startTestReceiver(seedConf({ certs, endpoint, bufferPath: join(home, 'buffer'), timekey: 60, bufferExtra: FAST }), home);
-  t.after(() => r.receiver.close());
+  defer(() => r.receiver.close());
   const client = new MtlsClient(r.port, certs);
-  t.after(() => client.close());
+  defer(() => client.close());
   return { r, client };
 }
 
@@ -53,9 +46,9 @@ for (const c of [
   { name: 'store ignoring If-None-Match: the buffer retry overwrites the same key', enforce: false, drops: [1, 2, 3], bufferRetry: true },
 ]) {
   test(`PUT stored, answer dropped (${c.name}): one object, no duplicate`, async (t) => {
-    const { certs, s3, proxy, dir } = await world(t, c.enforce);
+    const { defer, certs, s3, proxy, dir } = await world(t, c.enforce);
     for (const d of c.drops) proxy.dropPutResponse(d);
-    const { r, client } = await receiver(t, certs, proxy.endpoint, dir, 'a');
+    const { r, client } = await receiver(defer, certs, proxy.endpoint, dir, 'a');
     const minute = closedMinute();
     const inputs: string[] = [];
     for (let i = 0; i < 20; i++) {
@@ -85,9 +78,9 @@ for (const c of [
 }
 
 test('two receivers, separate buffers, same bucket/path/minute, racing for _0: both objects kept, every event once', async (t) => {
-  const { certs, s3, proxy, dir } = await world(t, true);
-  const a = await receiver(t, certs, proxy.endpoint, dir, 'a');
-  const b = await receiver(t, certs, proxy.endpoint, dir, 'b');
+  const { defer, certs, s3, proxy, dir } = await world(t, true);
+  const a = await receiver(defer, certs, proxy.endpoint, dir, 'a');
+  const b = await receiver(defer, certs, proxy.endpoint, dir, 'b');
   // Both replicas probe _0 before either writes: the race Fluentd loses (s3 plugin #326).
   proxy.gateHeads(2);
   const minute = closedMinute();

@@ -7,23 +7,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCerts } from '../support/certs.ts';
 import { startTestReceiver } from '../support/receiver.ts';
-import { allLines, fluentdLine, isoAt, MtlsClient, S3Store, seedConf, tally, waitFor, type Answer } from './harness.ts';
+import { allLines, fluentdLine, isoAt, MtlsClient, seedConf, tally, waitFor, type Answer } from './harness.ts';
+import { e2eWorld } from '../support/world.ts';
 
 test('S3 down: backoff retries, 503 + Retry-After when the buffer is full, drained and accepting again when S3 returns', async (t) => {
-  const certs = await makeCerts();
-  const s3 = new S3Store();
-  const dir = await mkdtemp(join(tmpdir(), 'ar-e2e-down-'));
-  t.after(async () => {
-    await s3.remove();
-    await rm(dir, { recursive: true, force: true });
-    await rm(certs.dir, { recursive: true, force: true });
-  });
-  await s3.start();
+  const { defer, certs, s3, dir } = await e2eWorld(t, 'ar-e2e-down-');
   const port = new URL(s3.endpoint).port;
   const bufferPath = join(dir, 'buffer', 's3-events');
   const r = await startTestReceiver(seedConf({
@@ -31,9 +22,9 @@ test('S3 down: backoff retries, 503 + Retry-After when the buffer is full, drain
     bufferExtra: 'total_limit_size 3k\nflush_thread_interval 0.1\nflush_thread_burst_interval 0.05\n' +
       'retry_wait 0.2\nretry_max_interval 1',
   }), dir);
-  t.after(() => r.receiver.close());
+  defer(() => r.receiver.close());
   const client = new MtlsClient(r.port, certs, 1);
-  t.after(() => client.close());
+  defer(() => client.close());
 
   await s3.stop();
   const downAt = Date.now();

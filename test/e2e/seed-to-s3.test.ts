@@ -5,32 +5,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { makeCerts, type CertFiles } from '../support/certs.ts';
 import { startTestReceiver } from '../support/receiver.ts';
+import { e2eWorld } from '../support/world.ts';
 import {
-  allLines, eventSeconds, fixtureEvents, fluentdLine, isoAt, MtlsClient, S3Store, seedConf, slice, waitFor,
+  allLines, eventSeconds, fixtureEvents, fluentdLine, isoAt, MtlsClient, seedConf, slice, waitFor,
 } from './harness.ts';
 
 const KEY_SHAPE = /^teleport\/logs\d{14}_\d+\.gz$/;
 
 async function setup(t: import('node:test').TestContext, timekey: number, bufferExtra = '') {
-  const certs: CertFiles = await makeCerts();
-  const s3 = new S3Store();
-  const dir = await mkdtemp(join(tmpdir(), 'ar-e2e-seed-'));
-  t.after(async () => {
-    await s3.remove();
-    await rm(dir, { recursive: true, force: true });
-    await rm(certs.dir, { recursive: true, force: true });
-  });
-  await s3.start();
+  const { defer, certs, s3, dir } = await e2eWorld(t, 'ar-e2e-seed-');
   const bufferPath = join(dir, 'buffer', 's3-events');
   const r = await startTestReceiver(seedConf({ certs, endpoint: s3.endpoint, bufferPath, timekey, bufferExtra }), dir);
-  t.after(() => r.receiver.close());
+  defer(() => r.receiver.close());
   const client = new MtlsClient(r.port, certs);
-  t.after(() => client.close());
+  defer(() => client.close());
   return { s3, r, client, bufferPath };
 }
 

@@ -7,10 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { S3RVER_KEY, startS3, type TestS3 } from '../support/s3.ts';
-import { ConditionalProxy } from '../support/conditional-proxy.ts';
+import { S3RVER_KEY, type TestS3 } from '../support/s3.ts';
+import { proxiedS3World } from '../support/world.ts';
 import { DiskChunk } from '../support/disk-chunk.ts';
-import { newS3Output, seedMatch, tempDir } from '../support/s3-plugin.ts';
+import { newS3Output, seedMatch } from '../support/s3-plugin.ts';
 import { ObjectUploader, storeAsTypes } from '../../src/output/s3-upload.ts';
 import { Strftime } from '../../src/time/strftime.ts';
 import { localZone } from '../../src/time/zone.ts';
@@ -22,18 +22,10 @@ const key = (i: number): string => `teleport/logs${SLICE}_${i}.gz`;
 const CONF_EXTRA = 'time_slice_format %Y%m%d%H%M%S';
 
 async function setup(t: import('node:test').TestContext) {
-  const s3 = await startS3([BUCKET]);
-  const tmp = await tempDir('ar-s3-lag-');
-  const proxy = new ConditionalProxy(s3.endpoint);
-  await proxy.listen();
-  t.after(async () => {
-    await proxy.close();
-    await s3.close();
-    await tmp.remove();
-  });
+  const { s3, proxy, dir } = await proxiedS3World(t, [BUCKET], 'ar-s3-lag-');
   // Another writer's object already holds index 0.
   await s3.client.send(new PutObjectCommand({ Bucket: BUCKET, Key: key(0), Body: gzipSync('{"uid":"other"}\n') }));
-  return { s3, proxy, dir: tmp.dir };
+  return { s3, proxy, dir };
 }
 
 async function bodies(s3: TestS3): Promise<Map<string, string>> {

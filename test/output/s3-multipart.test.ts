@@ -10,10 +10,10 @@ import { createGunzip } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { Writable, type Readable } from 'node:stream';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
-import { startS3, S3RVER_KEY } from '../support/s3.ts';
-import { ConditionalProxy } from '../support/conditional-proxy.ts';
+import { S3RVER_KEY } from '../support/s3.ts';
+import { proxiedS3World } from '../support/world.ts';
 import { DiskChunk } from '../support/disk-chunk.ts';
-import { newS3Output, seedMatch, tempDir } from '../support/s3-plugin.ts';
+import { newS3Output, seedMatch } from '../support/s3-plugin.ts';
 import { ObjectUploader, PartHasher, storeAsTypes } from '../../src/output/s3-upload.ts';
 
 const BUCKET = 'audit';
@@ -21,16 +21,8 @@ const TIMEKEY = 1700000000 - (1700000000 % 60);
 const MiB = 1024 * 1024;
 
 async function setup(t: import('node:test').TestContext) {
-  const s3 = await startS3([BUCKET]);
-  const tmp = await tempDir('ar-s3-mp-');
-  const proxy = new ConditionalProxy(s3.endpoint);
-  await proxy.listen();
-  t.after(async () => {
-    await proxy.close();
-    await s3.close();
-    await tmp.remove();
-  });
-  return { s3, proxy, dir: tmp.dir };
+  const { s3, proxy, dir } = await proxiedS3World(t, [BUCKET], 'ar-s3-mp-');
+  return { s3, proxy, dir };
 }
 
 function sha256Sink(): { sink: Writable; digest: () => string } {

@@ -6,10 +6,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gunzipSync } from 'node:zlib';
-import { startS3, type TestS3 } from '../support/s3.ts';
-import { ConditionalProxy } from '../support/conditional-proxy.ts';
+import { type TestS3 } from '../support/s3.ts';
+import { proxiedS3World } from '../support/world.ts';
 import { DiskChunk } from '../support/disk-chunk.ts';
-import { newS3Output, seedMatch, tempDir } from '../support/s3-plugin.ts';
+import { newS3Output, seedMatch } from '../support/s3-plugin.ts';
 import { Strftime } from '../../src/time/strftime.ts';
 import { localZone } from '../../src/time/zone.ts';
 
@@ -20,16 +20,8 @@ const key = (i: number): string => `teleport/logs${SLICE}_${i}.gz`;
 const CONF_EXTRA = 'time_slice_format %Y%m%d%H%M%S';
 
 async function setup(t: import('node:test').TestContext, proxyOptions?: { enforce?: boolean }) {
-  const s3 = await startS3([BUCKET]);
-  const tmp = await tempDir('ar-s3-dup-');
-  const proxy = new ConditionalProxy(s3.endpoint, proxyOptions);
-  await proxy.listen();
-  t.after(async () => {
-    await proxy.close();
-    await s3.close();
-    await tmp.remove();
-  });
-  return { s3, proxy, dir: tmp.dir };
+  const { s3, proxy, dir } = await proxiedS3World(t, [BUCKET], 'ar-s3-dup-', proxyOptions);
+  return { s3, proxy, dir };
 }
 
 async function bodies(s3: TestS3): Promise<Map<string, string>> {

@@ -1,0 +1,60 @@
+// The set-ups tests share: an S3 store (s3rver) behind the conditional-PUT proxy with a temp dir,
+// and the e2e world (certificates + S3 store + temp dir). Everything is torn down LIFO through
+// cleanup(t), so a failing test still removes its keys and directories.
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cleanup, type Defer } from './cleanup.ts';
+import { startS3, type TestS3 } from './s3.ts';
+import { ConditionalProxy } from './conditional-proxy.ts';
+import { makeCerts, type CertFiles } from './certs.ts';
+import { S3Store } from '../e2e/harness.ts';
+
+interface HasAfter {
+  after(fn: () => Promise<void> | void): void;
+}
+
+/** A temp dir removed at the end of the test. */
+export async function tempDirFor(defer: Defer, prefix: string): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), prefix));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+export interface ProxiedS3World {
+  readonly defer: Defer;
+  readonly s3: TestS3;
+  readonly proxy: ConditionalProxy;
+  readonly dir: string;
+}
+
+/** s3rver with `buckets`, the conditional-PUT proxy in front of it, and a temp dir. */
+export async function proxiedS3World(t: HasAfter, buckets: readonly string[], prefix: string, proxyOptions?: ConstructorParameters<typeof ConditionalProxy>[1]): Promise<ProxiedS3World> {
+  const defer = cleanup(t);
+  const dir = await tempDirFor(defer, prefix);
+  const s3 = await startS3(buckets);
+  defer(() => s3.close());
+  const proxy = new ConditionalProxy(s3.endpoint, proxyOptions);
+  await proxy.listen();
+  defer(() => proxy.close());
+  return { defer, s3, proxy, dir };
+}
+
+export interface E2eWorld {
+  readonly defer: Defer;
+  readonly certs: CertFiles;
+  readonly s3: S3Store;
+  readonly dir: string;
+}
+
+/** mTLS certificates, a started S3 store and a temp dir: what every e2e receiver test needs. */
+export async function e2eWorld(t: HasAfter, prefix: string): Promise<E2eWorld> {
+  const defer = cleanup(t);
+  const certs = await makeCerts();
+  defer(() => rm(certs.dir, { recursive: true, force: true }));
+  const dir = await tempDirFor(defer, prefix);
+  const s3 = new S3Store();
+  defer(() => s3.remove());
+  await s3.start();
+  return { defer, certs, s3, dir };
+}
