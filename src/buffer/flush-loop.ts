@@ -224,6 +224,7 @@ export class FlushLoop {
         this.#log.error({ error: e }, 'unexpected error while clearing buffer queue');
       }
     }
+    this.#log.debug('buffer queue cleared');
     this.retry = undefined;
   }
 
