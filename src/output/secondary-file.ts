@@ -116,3 +116,15 @@ function writable(dir: string): boolean {
     d = up;
   }
 }
+
+/** `<match> @type secondary_file`: Fluentd refuses it outside <secondary>, so do we. */
+export class SecondaryFileMatch {
+  static readonly type = SecondaryFileOutput.type;
+
+  constructor(element: ConfigElement) {
+    throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('@type')?.pos ?? element.pos,
+      'This plugin can only be used in the <secondary> section; move `@type secondary_file` into a <secondary> inside the <match> of an s3 or file output');
+  }
+
+  emit(): void {}
+}
