@@ -35,14 +35,16 @@ export function buffered(Sink: SinkClass, secondaries: readonly SecondaryClass[]
   };
 }
 
-/** output.rb: at most one <secondary>, no <buffer> in it, @type defaults to the primary's. */
+/** output.rb: at most one <secondary>, no <buffer> or <secondary> in it, @type defaults to the primary's. */
 function secondaryOf(element: ConfigElement, primaryType: string, secondaries: readonly SecondaryClass[], ctx: PluginContext): SecondarySink | undefined {
   const section = singleSection(element, 'secondary');
   if (section === undefined) return undefined;
-  const nested = section.sections('buffer')[0];
-  if (nested !== undefined) {
-    throw new ConfigError('AR_CONF_BAD_VALUE', nested.pos,
-      '<secondary> section cannot have <buffer> section; the secondary writes the primary\'s chunks, remove this <buffer>');
+  for (const inner of ['buffer', 'secondary']) {
+    const nested = section.sections(inner)[0];
+    if (nested !== undefined) {
+      throw new ConfigError('AR_CONF_BAD_VALUE', nested.pos,
+        `<secondary> section cannot have <${inner}> section; the secondary writes the primary's chunks, remove this <${inner}>`);
+    }
   }
   const written = section.take('@type');
   const type = written?.value ?? primaryType;

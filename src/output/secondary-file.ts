@@ -50,7 +50,7 @@ export class SecondaryFileOutput implements SecondarySink {
     }
     this.#pathWithoutSuffix = join(p.directory, p.basename);
     this.#suffix = p.compress === 'gzip' ? '.gz' : '';
-    if (!p.directory.includes('${') && !TIME_FORMAT.test(p.directory) && !writable(p.directory)) {
+    if (!writable(p.directory)) {
       throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('directory')?.pos ?? element.pos,
         `out_secondary_file: \`${p.directory}\` should be writable; create it or give the receiver's user write access`);
     }

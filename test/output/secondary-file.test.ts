@@ -83,11 +83,12 @@ test('placeholders must match the primary\'s chunk keys', async (t) => {
   assert.doesNotThrow(() => build(s3Match(sec(`    @type secondary_file\n    directory ${d}\n    basename \${tag[1]}.\${sid}`), 'time,tag,sid')));
 });
 
-test('<secondary> rules: once, no <buffer> inside, a known @type, s3 cannot be its own secondary', async (t) => {
+test('<secondary> rules: once, no <buffer> or <secondary> inside, a known @type, s3 cannot be its own secondary', async (t) => {
   const d = await dir(t);
   const ok = `    @type secondary_file\n    directory ${d}`;
   assert.throws(() => build(s3Match(sec(ok) + '\n' + sec(ok))), { code: 'AR_CONF_DUPLICATE_SECTION' });
   assert.throws(() => build(s3Match(sec(`${ok}\n    <buffer>\n    </buffer>`))), { message: /<secondary> section cannot have <buffer> section/ });
+  assert.throws(() => build(s3Match(sec(`${ok}\n    <secondary>\n      @type file\n      path ${d}/x\n    </secondary>`))), { message: /<secondary> section cannot have <secondary> section/ });
   assert.throws(() => build(s3Match(sec('    @type forward'))), { code: 'AR_CONF_UNKNOWN_TYPE', message: /use one of: secondary_file, file/ });
   assert.throws(() => build(s3Match(sec(`    directory ${d}`))), { code: 'AR_CONF_MISSING', message: /add '@type secondary_file'/ });
 });
