@@ -1,14 +1,15 @@
 // <secondary> end to end: out_s3 (real s3rver, closed so every PUT fails) with
 // retry_max_times 1 hands the chunk to its <secondary> once the retries run out,
 // and the dump holds the records as out_s3 formatted them. Without a secondary
-// the queue is dropped with Fluentd's "Hit limit for retries" line.
+// the queue is dropped with Fluentd's "Hit limit for retries" line. An unrecoverable
+// error skips the retries and goes to the secondary at once.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { startS3 } from '../support/s3.ts';
+import { startS3, type TestS3 } from '../support/s3.ts';
 import { cleanup } from '../support/cleanup.ts';
 import { captureContext, matchElement, tempDir, type CapturedLog } from '../support/s3-plugin.ts';
 import { buffered } from '../../src/buffer/buffered-plugin.ts';
@@ -20,7 +21,15 @@ const BUCKET = 'audit';
 const T = 1700000000; // 2023-11-14T22:13:20Z
 const DROPPED = 'Hit limit for retries. dropping all chunks in the buffer queue.';
 
-function conf(endpoint: string, bufferDir: string, secondary: string): string {
+interface Shape {
+  /** Close s3rver after start so every upload fails (retryable). */
+  readonly closeS3?: boolean;
+  readonly tag?: string;
+  readonly bufferArg?: string;
+  readonly extra?: string;
+}
+
+function conf(endpoint: string, bufferDir: string, secondary: string, shape: Shape): string {
   return `<match test.log>
   @type s3
   @id s3_out
@@ -31,7 +40,8 @@ function conf(endpoint: string, bufferDir: string, secondary: string): string {
   s3_endpoint ${endpoint}
   force_path_style true
   path logs/
-  <buffer>
+  ${shape.extra ?? ''}
+  <buffer ${shape.bufferArg ?? ''}>
     @type file
     path ${bufferDir}
     timekey 60
@@ -58,7 +68,7 @@ interface World {
 }
 
 /** out_s3 over a real s3rver that is closed after start, so every upload fails. */
-async function failingS3(t: import('node:test').TestContext, secondary: (dir: string) => string): Promise<World> {
+async function failingS3(t: import('node:test').TestContext, secondary: (dir: string) => string, shape: Shape = { closeS3: true }): Promise<World & { s3: TestS3 }> {
   const defer = cleanup(t);
   const tmp = await tempDir('ar-secondary-');
   defer(() => tmp.remove());
@@ -73,17 +83,19 @@ async function failingS3(t: import('node:test').TestContext, secondary: (dir: st
     else process.env.FLUENT_BACKUP_DIR = before;
   });
   const { ctx, logs } = captureContext();
-  const output = new (buffered(S3Output))(matchElement(conf(s3.endpoint, join(tmp.dir, 'buffer'), secondary(tmp.dir))), ctx);
+  const output = new (buffered(S3Output))(matchElement(conf(s3.endpoint, join(tmp.dir, 'buffer'), secondary(tmp.dir), shape)), ctx);
   await output.start();
   defer(() => output.stop());
-  await s3.close();
-  closed = true;
-  await output.emit('test.log', [
+  if (shape.closeS3 === true) {
+    await s3.close();
+    closed = true;
+  }
+  await output.emit(shape.tag ?? 'test.log', [
     { time: new EventTime(T), record: { event: 'session.start', n: 1 } },
     { time: new EventTime(T + 1), record: { event: 'session.end', n: 2 } },
   ]);
   output.enqueueDue();
-  return { output, logs, dir: tmp.dir };
+  return { output, logs, dir: tmp.dir, s3 };
 }
 
 async function until(pred: () => boolean | Promise<boolean>, ms = 15_000): Promise<void> {
@@ -123,6 +135,18 @@ test('<secondary> @type file: the chunk lands in its path with the primary\'s ti
   assert.deepEqual(await readdir(join(w.dir, 'out')), ['failed.202311142213_0.log']);
   assert.equal(await readFile(join(w.dir, 'out', 'failed.202311142213_0.log'), 'utf8'), RECORDS);
   assert.ok(w.logs.some((l) => l.msg === 'Use different plugin for secondary. Check the plugin works with primary like secondary_file'));
+});
+
+test('an unrecoverable error (tag escaping the key prefix) skips retries and goes to the secondary at once', async (t) => {
+  const w = await failingS3(t, (dir) => `  <secondary>\n    @type secondary_file\n    directory ${join(dir, 'failed')}\n  </secondary>`, {
+    tag: '../escape', bufferArg: 'tag,time', extra: 's3_object_key_format %{path}${tag}/%{time_slice}_%{index}.%{file_extension}',
+  });
+  const dump = join(w.dir, 'failed', 'dump.bin.0');
+  await until(() => w.output.counters().flushedRecords === 2); // counted once the secondary's write returned
+  assert.equal(await readFile(dump, 'utf8'), RECORDS);
+  assert.ok(w.logs.some((l) => l.msg === 'got unrecoverable error in primary. Skip retry and flush chunk to secondary'));
+  assert.ok(!w.logs.some((l) => l.msg === 'failed to flush the buffer.'), 'no retry');
+  assert.deepEqual(await w.s3.listKeys(BUCKET), []);
 });
 
 test('no <secondary>: after retry_max_times the queue is dropped with Fluentd\'s error line', async (t) => {
