@@ -124,6 +124,9 @@ export interface ChunkSink {
   stop?(): Promise<void>;
 }
 
+/** A `<secondary>`: writes a chunk the primary formatted, so it needs no formatter of its own. */
+export type SecondarySink = Omit<ChunkSink, 'formatter'>;
+
 /** Thrown by a sink for failures a retry cannot fix (chunk is backed up and dropped). */
 export class UnrecoverableChunkError extends Error {
   override readonly name = 'UnrecoverableChunkError';

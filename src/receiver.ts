@@ -19,6 +19,7 @@ import { NullOutput } from './output/null.ts';
 import { RelabelOutput } from './output/relabel.ts';
 import { FileOutput } from './output/file.ts';
 import { S3Output } from './output/s3.ts';
+import { SecondaryFileMatch } from './output/secondary-file.ts';
 import { buffered } from './buffer/buffered-plugin.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
 
@@ -44,7 +45,7 @@ export const systemParams = {
 export const registry: PluginRegistry = pluginRegistry({
   inputs: [HttpInput],
   filters: [RecordTransformerFilter],
-  outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output)],
+  outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });
 
 export interface ReceiverOptions extends LogOptions {

@@ -8,7 +8,7 @@ import type { ConfigElement, SourcePos } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { JsonFloat } from '../value/json-value.ts';
-import type { ChunkKeyInfo, ChunkMetadata, ChunkSink } from '../plugin-api.ts';
+import type { ChunkKeyInfo, ChunkMetadata, ChunkSink, SecondarySink } from '../plugin-api.ts';
 
 export type { ChunkKeyInfo } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
@@ -27,7 +27,7 @@ const BLOCK_POLL_MS = 50;
 
 export interface BufferedOutputOptions extends BufferDefaults {
   /** The `<secondary>` output (out_file), used after retry_secondary_threshold and for unrecoverable errors. */
-  readonly secondary?: ChunkSink;
+  readonly secondary?: SecondarySink;
   /** plugin @id: names the backup directory (Fluentd's safe_owner_id). */
   readonly pluginId?: string;
   /** Backup base directory; default $FLUENT_BACKUP_DIR or /tmp/fluent (Fluentd's DEFAULT_BACKUP_DIR). */
@@ -61,7 +61,7 @@ export class BufferedOutput implements Output {
   readonly chunkKeys: ChunkKeyInfo;
   readonly #ctx: PluginContext;
   readonly #sink: ChunkSink;
-  readonly #secondary: ChunkSink | undefined;
+  readonly #secondary: SecondarySink | undefined;
   readonly #state: BufferState;
   readonly #flush: FlushLoop;
   readonly #timekeys: TimekeyCalculator | undefined;

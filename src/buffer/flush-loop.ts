@@ -4,7 +4,7 @@
 // chunk (same id, same bytes, same attributes) is retried.
 
 import type { Logger } from 'pino';
-import { UnrecoverableChunkError, type ChunkSink } from '../plugin-api.ts';
+import { UnrecoverableChunkError, type ChunkSink, type SecondarySink } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import type { BufferState } from './buffer-state.ts';
 import { RetryState } from './retry-state.ts';
@@ -27,7 +27,7 @@ export class FlushLoop {
   };
   readonly #state: BufferState;
   readonly #sink: ChunkSink;
-  readonly #secondary: ChunkSink | undefined;
+  readonly #secondary: SecondarySink | undefined;
   readonly #log: Logger;
   readonly #backup: BackupLocation;
   #running = false;
@@ -35,7 +35,7 @@ export class FlushLoop {
   #timer: NodeJS.Timeout | undefined;
   #sleepers = new Set<() => void>();
 
-  constructor(state: BufferState, sink: ChunkSink, secondary: ChunkSink | undefined, backup: BackupLocation, log: Logger) {
+  constructor(state: BufferState, sink: ChunkSink, secondary: SecondarySink | undefined, backup: BackupLocation, log: Logger) {
     this.#state = state;
     this.#sink = sink;
     this.#secondary = secondary;
@@ -224,6 +224,7 @@ export class FlushLoop {
         this.#log.error({ error: e }, 'unexpected error while clearing buffer queue');
       }
     }
+    this.#log.debug('buffer queue cleared');
     this.retry = undefined;
   }
 

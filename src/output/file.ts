@@ -133,9 +133,17 @@ export class FileOutput extends FileSink {
 }
 
 /** The sink alone: `<secondary> @type file` (bound to the primary's keys by BufferedOutput). */
+export class FileSecondary extends FileSink {
+  static readonly type = 'file';
+
+  constructor(element: ConfigElement, ctx: PluginContext) {
+    const { p, formatter } = configureFileSink(element, ctx);
+    super(p, formatter, element);
+  }
+}
+
 export function createFileSink(element: ConfigElement, ctx: PluginContext): FileSink {
-  const { p, formatter } = configureFileSink(element, ctx);
-  return new FileSink(p, formatter, element);
+  return new FileSecondary(element, ctx);
 }
 
 function configureFileSink(element: ConfigElement, ctx: PluginContext): { p: FileParams; formatter: Formatter } {

@@ -10,6 +10,7 @@ import { NullOutput } from '../../src/output/null.ts';
 import { RelabelOutput } from '../../src/output/relabel.ts';
 import { FileOutput } from '../../src/output/file.ts';
 import { S3Output } from '../../src/output/s3.ts';
+import { SecondaryFileMatch } from '../../src/output/secondary-file.ts';
 import { BufferedOutput } from '../../src/buffer/buffered-output.ts';
 
 test('every registered class is keyed by its static type', () => {
@@ -23,10 +24,11 @@ test('the receiver registers exactly the Fluentd plugin types we implement', () 
   assert.equal(registry.inputs.http, HttpInput);
   assert.deepEqual(Object.keys(registry.filters), [RecordTransformerFilter.type]);
   assert.equal(registry.filters.record_transformer, RecordTransformerFilter);
-  assert.deepEqual(Object.keys(registry.outputs).sort(), ['file', 'null', 'relabel', 's3', 'stdout']);
+  assert.deepEqual(Object.keys(registry.outputs).sort(), ['file', 'null', 'relabel', 's3', 'secondary_file', 'stdout']);
   assert.equal(registry.outputs.stdout, StdoutOutput);
   assert.equal(registry.outputs.null, NullOutput);
   assert.equal(registry.outputs.relabel, RelabelOutput);
+  assert.equal(registry.outputs.secondary_file, SecondaryFileMatch, 'secondary_file is registered only to refuse it outside <secondary>');
   assert.equal(registry.outputs.file!.type, FileOutput.type);
   assert.equal(registry.outputs.s3!.type, S3Output.type);
   assert.ok(registry.outputs.s3!.prototype instanceof BufferedOutput, 's3 is a sink inside a BufferedOutput');
