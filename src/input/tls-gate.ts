@@ -34,7 +34,7 @@ export class TlsGate {
   readonly #presented = new WeakMap<TLSSocket, { subject?: string; issuer?: string }>();
   /** Sockets whose handshake failure tlsClientError logs: clientError must not log them again. */
   readonly #failed = new WeakSet<Socket>();
-  /** Raw sockets still waiting for their first byte; destroyed at stop. */
+  /** Raw sockets still waiting for their first byte, or in the TLS handshake: destroyed at stop. */
   readonly #waiting = new Set<Socket>();
 
   constructor(server: TlsServer, log: Logger, requestCert: boolean) {
@@ -44,6 +44,11 @@ export class TlsGate {
     server.on('connection', (raw: Socket) => this.#sniff(server, raw, tlsListeners));
     // Prepended: https.Server re-emits tlsClientError as clientError from its own listener.
     server.prependListener('tlsClientError', (err: Error, socket: TLSSocket) => this.#refused(err, socket));
+    // From here on the HTTP server tracks the connection (closeIdleConnections at close).
+    server.prependListener('secureConnection', (socket: TLSSocket) => {
+      const raw = (socket as unknown as { _parent?: Socket })._parent;
+      if (raw) this.#waiting.delete(raw);
+    });
     if (requestCert) {
       server.on('keylog', (_line: Buffer, socket: TLSSocket) => {
         if (this.#presented.has(socket)) return;
@@ -58,7 +63,7 @@ export class TlsGate {
     return this.#failed.has(socket as Socket);
   }
 
-  /** Closes connections that never sent a byte (server.close would wait for them). */
+  /** Closes connections that never sent a byte or stalled in the handshake (server.close would wait for them). */
   stop(): void {
     for (const raw of this.#waiting) raw.destroy();
     this.#waiting.clear();
@@ -75,11 +80,13 @@ export class TlsGate {
     raw.on('error', drop);
     raw.once('close', () => this.#waiting.delete(raw));
     raw.once('data', (chunk: Buffer) => {
-      this.#waiting.delete(raw);
       raw.pause();
       raw.setTimeout(0);
       raw.removeListener('error', drop);
-      if (isPlainHttp(chunk[0])) return this.#answerPlain(raw);
+      if (isPlainHttp(chunk[0])) {
+        this.#waiting.delete(raw);
+        return this.#answerPlain(raw);
+      }
       // Node's TLSSocket feeds bytes already buffered on the raw socket to OpenSSL first.
       raw.unshift(chunk);
       for (const listener of tlsListeners) listener.call(server, raw);
