@@ -238,3 +238,41 @@ test('a client that connects and leaves without a byte is not a warning; close d
   assert.ok(closed && ms < 2000, `close took ${ms.toFixed(0)} ms with an idle and a stalled connection open`);
   assert.deepEqual(own.log.entries().filter((e) => Number(e.level) >= 40 && e.plugin === 'input_http'), []);
 });
+
+test('TLS without client_cert_auth: served without a client certificate, plain http still gets the 400', async (t) => {
+  const defer = cleanup(t);
+  const d = mkdtempSync(join(tmpdir(), 'ar-tls-nomtls-'));
+  defer(() => rmSync(d, { recursive: true, force: true }));
+  writeFileSync(join(d, 'server.crt'), clients.server.certPem);
+  writeFileSync(join(d, 'server.key'), clients.server.keyPem);
+  const own = await startTestReceiver(`<source>
+  @type http
+  port 0
+  bind 127.0.0.1
+  <transport tls>
+    cert_path "${join(d, 'server.crt')}"
+    private_key_path "${join(d, 'server.key')}"
+    private_key_passphrase "x"
+  </transport>
+</source>
+<match **>
+  @type null
+</match>
+`, d);
+  defer(() => own.receiver.close());
+  const status = await new Promise<string>((resolve, reject) => {
+    let raw = '';
+    const s = tlsConnect({ host: '127.0.0.1', port: own.port, ca: ca.certPem, servername: 'localhost' }, () => s.write('POST /x HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}'));
+    s.on('data', (b: Buffer) => (raw += b.toString('latin1')));
+    s.on('close', () => resolve(raw.split('\r\n')[0]));
+    s.on('error', reject);
+  });
+  assert.equal(status, 'HTTP/1.1 200 OK');
+  const plain = await new Promise<string>((resolve) => {
+    let got = '';
+    const s = netConnect(own.port, '127.0.0.1', () => s.write('POST /x HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\n\r\n{}'));
+    s.on('data', (b: Buffer) => (got += b.toString('latin1')));
+    s.on('close', () => resolve(got));
+  });
+  assert.match(plain, /^HTTP\/1\.1 400 Bad Request\r\n[^]*\r\n\r\nClient sent an HTTP request to an HTTPS server\.\n$/);
+});
