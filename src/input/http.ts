@@ -7,8 +7,7 @@
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Server as TlsServer, type TLSSocket } from 'node:tls';
-import type { Socket } from 'node:net';
+import { Server as TlsServer } from 'node:tls';
 import type { Readable } from 'node:stream';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { ParamSchema } from '../params/param-schema.ts';
@@ -19,7 +18,8 @@ import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.
 import { EventTime } from '../time/event-time.ts';
 import { OrderedObject, type JsonRecord } from '../value/json-value.ts';
 import { createParser, parserTypes } from '../parser/registry.ts';
-import { configureTls, peerNames, tlsRefusalWords } from './tls.ts';
+import { configureTls } from './tls.ts';
+import { TlsGate } from './tls-gate.ts';
 import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
 import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
 import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
@@ -62,6 +62,8 @@ export class HttpInput implements Input {
   readonly #closeAfter = new WeakSet<object>();
   #port = 0;
   readonly #target: ListenTarget;
+  readonly #tlsRequestCert: boolean;
+  #gate: TlsGate | undefined;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
     const warn = (m: string) => ctx.log.warn(m);
@@ -87,6 +89,7 @@ export class HttpInput implements Input {
       }
     }
     const tls = configureTls(element.sections('transport')[0], warn);
+    this.#tlsRequestCert = tls?.requestCert ?? false;
     this.#app = Fastify({
       ...(tls ? { https: tls } : {}),
       keepAliveTimeout: Math.max(1, p.keepalive_timeout) * 1000,
@@ -96,8 +99,12 @@ export class HttpInput implements Input {
       return503OnClosing: false,
       // Malformed HTTP gets no response from Fluentd: log and close.
       clientErrorHandler: (err, socket) => {
-        // TLS failures arrive here too; tlsClientError below logs those once.
-        if (!(err as NodeJS.ErrnoException).code?.startsWith('ERR_SSL')) ctx.log.warn({ error: err.message }, 'unexpected error');
+        // TLS handshake failures arrive here too (https.Server re-emits them): TlsGate logs those once.
+        const code = (err as NodeJS.ErrnoException).code;
+        const loggedByGate = this.#gate?.handled(socket) === true || code?.startsWith('ERR_SSL') === true;
+        // A client that simply disconnects is not an error.
+        if (!loggedByGate && (code === 'ECONNRESET' || code === 'EPIPE')) ctx.log.debug({ error: err.message }, 'client closed the connection');
+        else if (!loggedByGate) ctx.log.warn({ error: err.message, code }, 'unexpected error');
         // Bytes after a request with neither Content-Length nor chunked encoding
         // (its body) parse as garbage: let that request's 400 go out, then close.
         if (this.#emitTurns.has(socket)) this.#closeAfter.add(socket);
@@ -123,6 +130,7 @@ export class HttpInput implements Input {
   }
 
   async stop(): Promise<void> {
+    this.#gate?.stop();
     await this.#app.close();
   }
 
@@ -130,28 +138,7 @@ export class HttpInput implements Input {
     const app = this.#app;
     const server = app.server;
     const log = this.#ctx.log;
-    const peers = new WeakMap<Socket, { addr?: string; port?: number }>();
-    if (server instanceof TlsServer) server.on('connection', (raw: Socket) => peers.set(raw, { addr: raw.remoteAddress, port: raw.remotePort }));
-    server.on('tlsClientError', (err: Error, socket: TLSSocket) => {
-      // ECONNRESET during the handshake is trace-only in Fluentd.
-      // A client that merely disconnects is debug; a refusal is one warn line in words.
-      // With rejectUnauthorized:true OpenSSL itself sends the alert (e.g. bad_certificate,
-      // certificate_required, protocol_version) before this event fires.
-      const code = (err as NodeJS.ErrnoException).code;
-      const level = code === 'ECONNRESET' || code === 'EPIPE' ? 'debug' : 'warn';
-      // After a failed handshake the TLSSocket may be torn down; its raw socket (_parent) keeps the peer address.
-      // A failed handshake tears the socket down before this event; the peer
-      // address was noted on the raw socket (`_parent`) when it connected.
-      const raw = (socket as unknown as { _parent?: Socket })._parent;
-      const noted = raw ? peers.get(raw) : undefined;
-      const addr = (socket.remoteAddress ?? noted?.addr)?.replace(/^::ffff:/, '');
-      const port = socket.remotePort ?? noted?.port;
-      const reason = (err as { reason?: string }).reason ?? err.message;
-      const peer = peerNames(socket);
-      log[level]({
-        addr, host: addr, port, ...peer, error: reason,
-      }, `TLS connection from ${addr}:${port} refused: ${tlsRefusalWords(reason)}`);
-    });
+    if (server instanceof TlsServer) this.#gate = new TlsGate(server, log, this.#tlsRequestCert);
     // Expect handling happens before the body is read (on_headers_complete).
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       const size = req.headers['content-length'];

@@ -139,12 +139,14 @@ function openPrivateKey(transport: ConfigElement, path: string, passphrase: stri
   }
 }
 
+// OpenSSL reasons (handshake failures) and Node's authorizationError codes (a client
+// certificate refused after the handshake, see tls-gate.ts).
 const REFUSALS: [RegExp, string][] = [
   [/peer did not return a certificate|certificate required/i, 'no client certificate was presented, but client_cert_auth is true'],
-  [/unsupported certificate purpose/i, 'the client certificate is not for client authentication (no clientAuth extended key usage; a server certificate?)'],
-  [/certificate has expired/i, 'the client certificate has expired'],
-  [/certificate is not yet valid/i, 'the client certificate is not valid yet (check the clocks)'],
-  [/unable to get local issuer|unknown ca|self.signed|unable to verify the first|invalid padding|signature failure|bad signature/i, 'the client certificate is not signed by the CA in ca_path'],
+  [/unsupported certificate purpose|INVALID_PURPOSE/i, 'the client certificate is not for client authentication (no clientAuth extended key usage; a server or CA certificate?)'],
+  [/certificate has expired|CERT_HAS_EXPIRED/i, 'the client certificate has expired'],
+  [/certificate is not yet valid|CERT_NOT_YET_VALID/i, 'the client certificate is not valid yet (check the clocks)'],
+  [/unable.to.get.(local.)?issuer|unknown ca|self.signed|unable.to.verify.(the.first|leaf)|invalid padding|signature.failure|bad signature|INVALID_CA/i, 'the client certificate is not signed by the CA in ca_path'],
   [/unsupported protocol|wrong version number|protocol version/i, 'the client offered a TLS version outside min_version..max_version'],
   [/http request/i, 'the client spoke plain HTTP to the HTTPS port'],
 ];
