@@ -161,6 +161,26 @@ test('receiver, wrong private_key_passphrase: the refusal (run and --dry-run, -v
   }
 });
 
+test('receiver, a config error on a secret\'s line (run and --dry-run, -vv): the message names the line, not the value', async (t) => {
+  const w = await world(t);
+  const s3 = await s3For(w);
+  const cases = [
+    // a secret holding "#{" (Fluentd would run it as Ruby)
+    { edit: (c: string) => c.replace(`aws_sec_key ${AWS_SECRET}`, `aws_sec_key "x#{${AWS_SECRET}}"`), code: 'AR_CONF_EMBEDDED_RUBY' },
+    // a passphrase holding a double quote
+    { edit: (c: string) => c.replace(JSON.stringify(w.certs.passphrase), `"ab"${w.certs.passphrase}`), code: 'AR_CONF_SYNTAX' },
+  ];
+  for (const c of cases) {
+    const confPath = writeConf(w, s3.endpoint, w.certs.passphrase, 'S3RVER', c.edit);
+    for (const extra of [[], ['--dry-run']]) {
+      const r = await runReceiver(['-c', confPath, '-vv', ...extra]);
+      assert.equal(r.code, 1, r.out);
+      assert.match(r.out, new RegExp(`fluent\\.conf:\\d+: .*\\[${c.code}\\]`));
+      assertClean(`auditrelay ${extra.join(' ')} refusing ${c.code}`, r.out, receiverSecrets(w));
+    }
+  }
+});
+
 /** 40-character runs of every base64 line of the PEM blocks in `pem` (any one in the output is a leak). */
 function pemPieces(pem: string): string[] {
   return pem.split('\n').filter((l) => !l.startsWith('-----') && l.length >= 40).map((l) => l.slice(0, 40));
