@@ -8,7 +8,8 @@ import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:pat
 import { ConfigElement } from '../params/element.ts';
 import type { SourcePos } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import { looksSecret, parseLiteral, scanString } from './literal.ts';
+import { parseLiteral, scanString } from './literal.ts';
+import { looksSecret } from './secret-names.ts';
 import type { LiteralContext } from './literal.ts';
 import { Scanner } from './scanner.ts';
 

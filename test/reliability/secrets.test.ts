@@ -108,15 +108,18 @@ async function s3For(w: World): Promise<TestS3> {
 }
 
 // A misspelt param (`s3_regoin`, `cert_pth`) makes -v dump its whole section
-// (<match> with both keys, <transport> with the passphrase): they must be masked there.
-const TYPOS = (c: string): string => c
+// (<match> with both keys, <transport> with the passphrase): they must be masked
+// there. Both secrets also sit misplaced in the <source>'s unused <buffer>, which
+// no plugin declares them for: that dump must mask them too.
+const TYPOS = (w: World) => (c: string): string => c
   .replace(/(aws_sec_key .*\n)/, '$1  s3_regoin us-east-1\n')
-  .replace(/(private_key_passphrase .*\n)/, '$1        cert_pth /nowhere\n');
+  .replace(/(private_key_passphrase .*\n)/, '$1        cert_pth /nowhere\n')
+  .replace('flush_thread_count 8\n', `flush_thread_count 8\n      aws_sec_key ${AWS_SECRET}\n      private_key_passphrase ${w.certs.passphrase}\n`);
 
 test('receiver, success at -vv: --dry-run and a run that uploads show secrets only as xxxxxx', async (t) => {
   const w = await world(t);
   const s3 = await s3For(w);
-  const confPath = writeConf(w, s3.endpoint, w.certs.passphrase, 'S3RVER', TYPOS);
+  const confPath = writeConf(w, s3.endpoint, w.certs.passphrase, 'S3RVER', TYPOS(w));
   const dry = await runReceiver(['-c', confPath, '--dry-run', '-vv']);
   assert.equal(dry.code, 0, dry.out);
   assertClean('--dry-run -vv', dry.out, receiverSecrets(w));
@@ -126,6 +129,7 @@ test('receiver, success at -vv: --dry-run and a run that uploads show secrets on
     assert.match(text, /s3_regoin/, 'the misspelt param should be reported');
     assert.match(text, /aws_sec_key xxxxxx/, 'the -v dump of <match> should show the key masked');
     assert.match(text, /private_key_passphrase xxxxxx/, 'the -v dump of <transport> should show the passphrase masked');
+    assert.match(text, /section <buffer> is not used in <source>.*\n.*the section as read:\\n<buffer>\\n.*aws_sec_key xxxxxx/, 'the unused <buffer> dump');
   }
 });
 
