@@ -1,8 +1,10 @@
 // Issue 12 guarantee "SIGTERM under load": a real `bin/auditrelay` (file buffer,
 // s3rver in this process) gets SIGTERM while 4 clients keep posting; it exits
-// with code 0 within 10 s, three times in a row on the same buffer path. After
+// with code 0 within 10 s, five times in a row on the same buffer path. After
 // a last restart drains the buffer, every event that got a 2xx is in S3
 // exactly once, counted by `uid`.
+// Before answers after stop() closed their connection, a client busy on a keep-alive
+// socket held the HTTP server open: about 1 SIGTERM in 15 hung past 10 s.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -14,7 +16,7 @@ import { cleanup } from '../support/cleanup.ts';
 import { killChild, newTally, runLoad, startChild, type Child } from '../support/child.ts';
 import { allLines, MtlsClient, S3Store, seedConf, tally, waitFor } from '../e2e/harness.ts';
 
-const CYCLES = 3;
+const CYCLES = 5;
 const EXIT_BOUND_MS = 10_000;
 
 test('SIGTERM under load: exit 0 within 10 s, every 2xx event in S3 exactly once after a restart', { timeout: 90_000 }, async (t) => {
