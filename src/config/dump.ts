@@ -4,6 +4,7 @@
 // `xxxxxx`, params a plugin declared as strings double-quoted and escaped.
 
 import type { ConfigElement } from '../params/element.ts';
+import { looksSecret } from './secret-names.ts';
 
 /** Render the tree like Fluentd's `conf.to_s.rstrip`; `secretKeys` are masked in every section. */
 export function dumpConfig(root: ConfigElement, secretKeys: Iterable<string> = []): string {
@@ -16,7 +17,9 @@ export function renderElement(e: ConfigElement, nest: number, secretKeys: Readon
   const nindent = '  '.repeat(nest + 1);
   let out = e.arg === '' ? `${indent}<${e.name}>\n` : `${indent}<${e.name} ${e.arg}>\n`;
   for (const p of e.params.values()) {
-    if (e.secretKeys.has(p.key) || secretKeys.has(p.key)) out += `${nindent}${p.key} xxxxxx\n`;
+    // A param the section's plugin does not know (misplaced, misspelt) is masked when its name looks secret.
+    const secret = e.secretKeys.has(p.key) || secretKeys.has(p.key) || (!e.knownKeys.has(p.key) && looksSecret(p.key));
+    if (secret) out += `${nindent}${p.key} xxxxxx\n`;
     else if (e.stringKeys.has(p.key)) out += `${nindent}${p.key} "${escapeString(p.value)}"\n`;
     else out += `${nindent}${p.key} ${p.value}\n`;
   }

@@ -18,6 +18,8 @@ export interface LiteralContext {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Told when ENV['NAME'] names an unset variable (Fluentd interpolates '' silently). */
   readonly warn?: (message: string, pos: SourcePos) => void;
+  /** The value may be a secret (looksSecret(key)): error messages never quote it. */
+  readonly secret?: boolean;
 }
 
 /** Which text ends an unquoted string: a value (line end), a key (spacing) or a section argument (`>`). */
@@ -152,9 +154,12 @@ function evalEmbeddedCode(ss: Scanner, ctx: LiteralContext): string {
   ss.pos = i;
   const env = /^\s*ENV\[\s*(?:'([^'\\]*)'|"([^"\\#]*)")\s*\]\s*$/.exec(code);
   if (env === null) {
+    // In a secret's value the code is not quoted back (it may be part of the
+    // secret, e.g. a passphrase holding "#{"); file:line points at it.
+    const shown = ctx.secret ? '"#{...}"' : `'#{${code}}'`;
     throw new ConfigError('AR_CONF_EMBEDDED_RUBY', ss.posAt(start),
-      `embedded Ruby '#{${code}}' is not supported: only "#{ENV['NAME']}" is evaluated; ` +
-      'set the value in an environment variable or write it literally');
+      `embedded Ruby ${shown} is not supported: only "#{ENV['NAME']}" is evaluated; ` +
+      'set the value in an environment variable, or write it literally with the # escaped as \\#');
   }
   const name = env[1] ?? env[2]!;
   const value = ctx.env[name];

@@ -9,6 +9,7 @@ import { ConfigElement } from '../params/element.ts';
 import type { SourcePos } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
 import { parseLiteral, scanString } from './literal.ts';
+import { looksSecret } from './secret-names.ts';
 import type { LiteralContext } from './literal.ts';
 import { Scanner } from './scanner.ts';
 
@@ -173,10 +174,12 @@ class FileParser {
       }
       this.shared.warn("'@' is the system reserved prefix. It works in the nested configuration for now but it will be rejected: " + key, pos);
     }
-    const value = parseLiteral(ss, this.shared) ?? '';
+    const secret = looksSecret(key);
+    const value = parseLiteral(ss, secret ? { ...this.shared, secret } : this.shared) ?? '';
     if (ss.skip(re.lineEnd) === null) {
+      // A secret's text is never quoted back (a passphrase may hold a quote).
       throw new ConfigError('AR_CONF_SYNTAX', ss.posAt(ss.pos),
-        `unexpected text after the value of '${key}': '${restOfLine(ss)}'; a param is one 'key value' per line ` +
+        `unexpected text after the value of '${key}'${secret ? '' : `: '${restOfLine(ss)}'`}; a param is one 'key value' per line ` +
         '(quote the whole value if it has quotes inside)');
     }
     // A repeated key replaces the earlier value in place (a Ruby Hash assignment; Fluentd does not warn).

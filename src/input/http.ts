@@ -129,9 +129,21 @@ export class HttpInput implements Input {
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening http');
   }
 
+  /** Answers after stop() close their connection (a busy keep-alive client would hold close() open forever). */
+  #stopping = false;
+
   async stop(): Promise<void> {
+    this.#stopping = true;
     this.#gate?.stop();
-    await this.#app.close();
+    const server = this.#app.server;
+    const started = Date.now();
+    // Connections go idle once their answer is out; past 5 s the rest are cut (those requests got no answer).
+    const sweep = setInterval(() => (Date.now() - started > 5000 ? server.closeAllConnections() : server.closeIdleConnections()), 50);
+    try {
+      await this.#app.close();
+    } finally {
+      clearInterval(sweep);
+    }
   }
 
   #setup(): void {
@@ -202,7 +214,7 @@ export class HttpInput implements Input {
     }
     const body = await this.#readBody(bodyStream, res);
     if (body === undefined) return; // 413 already sent
-    const keepAlive = wantsKeepAlive(req);
+    const keepAlive = !this.#stopping && wantsKeepAlive(req);
     let decoded: Buffer;
     try {
       decoded = await this.#decode(body, req.headers['content-encoding']);

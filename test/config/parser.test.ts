@@ -156,6 +156,9 @@ for (const c of [
   { name: 'Ruby around ENV', conf: "a 1\nk \"#{ENV['A'] + 'x'}\"", code: 'AR_CONF_EMBEDDED_RUBY', line: 2 },
   { name: 'use_default helper', conf: 'k "#{use_default}"', code: 'AR_CONF_EMBEDDED_RUBY', line: 1 },
   { name: 'Ruby inside JSON', conf: 'k ["#{1+1}"]', code: 'AR_CONF_EMBEDDED_RUBY', line: 1 },
+  // A secret's value is never quoted back in an error (issue 12, "Secrets").
+  { name: 'Ruby in a secret is not quoted back', conf: 'aws_sec_key "ab#{S3CR3T}cd"', code: 'AR_CONF_EMBEDDED_RUBY', line: 1, text: /^(?![\s\S]*S3CR3T)[\s\S]*embedded Ruby "#\{\.\.\.\}"/ },
+  { name: 'text after a secret is not quoted back', conf: 'private_key_passphrase "pa"S3CR3T', code: 'AR_CONF_SYNTAX', line: 1, text: /^(?![\s\S]*S3CR3T)[\s\S]*after the value of 'private_key_passphrase'/ },
   { name: 'unclosed #{', conf: `k "#{ENV['X']"`, code: 'AR_CONF_UNCLOSED', line: 1 },
   { name: "'@' param at root", conf: '@foo bar', code: 'AR_CONF_SYNTAX', line: 1, text: /'@foo'/ },
   { name: "'@' param in <source>", conf: '<source>\n  @foo bar\n</source>', code: 'AR_CONF_SYNTAX', line: 2 },
