@@ -75,6 +75,16 @@ export function describeRoute(route: Route, addr: string): string {
   return route.name === 'direct' ? `as an auth server at ${addr}` : `through the Proxy at ${addr} with TLS routing to cluster ${route.cluster}`;
 }
 
+/** Node's codes for a server certificate that the identity's CAs do not vouch for. */
+const CERT_CODES = new Set([
+  'CERT_SIGNATURE_FAILURE',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
 /** The route's TLS over `socket`: verified against the identity's CAs, h2 negotiated. */
 export function routeHandshake(socket: Socket, creds: TeleportCredentials, route: Route): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
@@ -86,9 +96,13 @@ export function routeHandshake(socket: Socket, creds: TeleportCredentials, route
       servername: TELEPORT_API_DOMAIN,
       ALPNProtocols: [...route.alpn],
     });
-    const onError = (err: Error) => {
+    const onError = (err: Error & { code?: string }) => {
       tls.destroy();
-      reject(err);
+      if (CERT_CODES.has(err.code ?? '')) {
+        reject(new Error(`${err.message}: the server's certificate is not the Auth Service's (not issued by the identity's TLS CA for ${TELEPORT_API_DOMAIN})`, { cause: err }));
+      } else if (route.name === 'tls-routing' && err.code === 'ECONNRESET') {
+        reject(new Error(`${err.message}: the Proxy closed the connection (TLS routing off, or no route to cluster ${route.cluster})`, { cause: err }));
+      } else reject(err);
     };
     tls.once('error', onError);
     tls.once('secureConnect', () => {
