@@ -13,6 +13,7 @@ import { loadIdentityFile } from '../../src/event-handler/teleport/identity.ts';
 import { clusterNameOf, encodeClusterName, selectRoute } from '../../src/event-handler/teleport/routes.ts';
 import { cleanup } from '../support/cleanup.ts';
 import { FakeProxy, parseClientHello } from './fake-teleport/proxy.ts';
+import { FakeUpgradeLb } from './fake-teleport/upgrade-lb.ts';
 import { config, FAST, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
 
@@ -80,13 +81,53 @@ for (const bulk of [true, false]) {
       assert.deepEqual(r.alpn, [`teleport-auth@${Buffer.from('CA').toString('hex')}.teleport.cluster.local`, 'h2']);
       assert.equal(r.sni, 'teleport.cluster.local');
     }
-    assert.deepEqual(proxy.routed.filter((r) => r.to === 'web').map((r) => r.alpn), [['h2']]);
+    // (The upgrade route's probe, cancelled once TLS routing won, may also have reached the web listener.)
+    const web = proxy.routed.filter((r) => r.to === 'web').map((r) => r.alpn.join(','));
+    assert.ok(web.includes('h2') && web.every((a) => a === 'h2' || a === 'http/1.1'), web.join(' '));
     // Auth saw the identity's client certificate on every call (the TLS ended there).
     assert.ok(w.fake.calls.length > 3);
     assert.equal(new Set(w.fake.clientCerts).size, 1);
     console.log(`# proxy ${bulk ? 'bulk' : 'legacy'}: ${expectedAudit.length} audit + ${total - expectedAudit.length} session events through TLS routing in ${ms} ms`);
   });
 }
+
+test('start --teleport-addr <load balancer>: only the WebSocket connection upgrade gets through; every event delivered in order', async (t) => {
+  const defer = cleanup(t);
+  const w = await makeWorld({ bulk: true, count: 400, days: 2, perSession: 15, sessions: 2, chunkSize: 100 });
+  defer(() => w.close());
+  const proxy = await proxyFor(w, 'CA');
+  defer(() => proxy.close());
+  const lb = new FakeUpgradeLb({ certPem: readFileSync(w.fcerts.serverCert, 'utf8'), keyPem: readFileSync(w.fcerts.serverKey, 'utf8'), passphrase: w.fcerts.passphrase, proxyPort: proxy.port });
+  await lb.start();
+  defer(() => lb.close());
+  const cap = capture();
+  const cfg = config(w, { 'teleport-addr': `127.0.0.1:${lb.port}` });
+  const t0 = Date.now();
+  const tuning = { ...FAST, proxyWebCaPems: [readFileSync(w.fcerts.ca, 'utf8')] };
+  const result = await runStart(cfg, { log: cap.log, tuning, signal: AbortSignal.timeout(30_000) });
+  const ms = Date.now() - t0;
+  assert.equal(result.path, 'bulk');
+  const expectedAudit = w.fake.events.map((e) => eventBody(e.json));
+  const expectedSessions = [...w.fake.sessions].map(([sid, evs]) => [sid, evs.filter((e) => e.type !== 'print').map((e) => eventBody(e.json))] as const);
+  const total = expectedAudit.length + expectedSessions.reduce((n, [, l]) => n + l.length, 0);
+  await w.recv.log.waitFor(() => received(w).length >= total, 5000).catch(() => {});
+  const got = received(w);
+  assert.deepEqual(got.filter((r) => r.tag === 'test.log').map((r) => JSON.stringify(r.body)), expectedAudit);
+  for (const [sid, bodies] of expectedSessions) {
+    assert.deepEqual(got.filter((r) => r.tag === `session.${sid}.log`).map((r) => JSON.stringify(r.body)), bodies, `session ${sid}`);
+  }
+  const connected = cap.lines().find((l) => typeof l.msg === 'string' && l.msg.startsWith('Connected to Teleport'));
+  assert.equal(connected?.route, 'tls-routing-upgrade');
+  assert.ok(lb.upgrades.length >= 2, 'the probe and the gRPC channel were both upgraded');
+  assert.ok(lb.upgrades.every((u) => u.protocol === 'alpn-ping'));
+  assert.ok(lb.pongs >= 1, 'the ping was answered');
+  // The direct and TLS-routing hellos end at the LB (its cert is not the cluster's); inside the
+  // upgrade the proxy saw the teleport-auth@ hello and forwarded it to Auth.
+  const toAuth = proxy.routed.filter((r) => r.to === 'auth');
+  assert.ok(toAuth.length >= 2);
+  for (const r of toAuth) assert.equal(r.alpn[0], `teleport-auth@${Buffer.from('CA').toString('hex')}.teleport.cluster.local`);
+  console.log(`# upgrade: ${expectedAudit.length} audit + ${total - expectedAudit.length} session events through the connection upgrade in ${ms} ms`);
+});
 
 test('a proxy that does not route the identity\'s cluster: one error naming each route\'s failure; start keeps retrying until stopped', async (t) => {
   const defer = cleanup(t);
@@ -96,14 +137,14 @@ test('a proxy that does not route the identity\'s cluster: one error naming each
   defer(() => proxy.close());
   const addr = `127.0.0.1:${proxy.port}`;
   const creds = await loadIdentityFile(w.identity);
-  const err = await selectRoute(addr, creds, 5000).then(
+  const err = await selectRoute({ addr }, creds, 5000).then(
     () => assert.fail('connected'),
     (e: unknown) => e as Error & { code: string },
   );
   assert.equal(err.code, 'AR_EXPORTER_TELEPORT');
   console.log(`# ${err.message}`);
-  assert.match(err.message, new RegExp(`^all connection methods failed for ${addr}: direct auth \\(as an auth server at ${addr}\\): .+; TLS routing \\(through the Proxy at ${addr} with TLS routing to cluster CA\\): .+$`));
-  assert.deepEqual(proxy.routed.map((r) => r.to).sort(), ['refused', 'web']);
+  assert.match(err.message, new RegExp(`^all connection methods failed for ${addr}: direct auth \\(as an auth server at ${addr}\\): .+; TLS routing \\(through the Proxy at ${addr} with TLS routing to cluster CA\\): .+; TLS routing with connection upgrade \\(through the Proxy at ${addr} behind a load balancer \\(WebSocket connection upgrade\\) with TLS routing to cluster CA\\): TLS to the load balancer failed: .+$`));
+  assert.deepEqual(proxy.routed.map((r) => r.to).sort(), ['refused', 'web', 'web']);
 
   const cap = capture();
   const stop = new AbortController();
@@ -122,6 +163,6 @@ test('a proxy that does not route the identity\'s cluster: one error naming each
 test('straight to the Auth Service both routes connect; direct is preferred and used', async (t) => {
   const w = await makeWorld({ bulk: true, count: 5, days: 1, sessions: 0 });
   cleanup(t)(() => w.close());
-  const route = await selectRoute(`127.0.0.1:${w.fake.port}`, await loadIdentityFile(w.identity), 5000);
+  const route = await selectRoute({ addr: `127.0.0.1:${w.fake.port}` }, await loadIdentityFile(w.identity), 5000);
   assert.equal(route.name, 'direct');
 });

@@ -12,18 +12,18 @@ export interface ConnectTuning {
   readonly dialTimeoutMs?: number;
   /** Pause between rounds when every route failed. */
   readonly connectRetryMs?: number;
+  /** CAs for a load balancer's certificate in the connection upgrade (tests; NODE_EXTRA_CA_CERTS for users). */
+  readonly proxyWebCaPems?: readonly string[];
 }
 
 /** The connected client, or undefined when `signal` stopped the run first. */
 export async function connectTeleport(addr: string, creds: TeleportCredentials, log: Logger, tuning: ConnectTuning, signal?: AbortSignal): Promise<TeleportClient | undefined> {
   while (signal?.aborted !== true) {
     try {
-      const client = await TeleportClient.connect(addr, creds, tuning.dialTimeoutMs);
+      const client = await TeleportClient.connect(addr, creds, tuning.dialTimeoutMs, tuning.proxyWebCaPems);
       const { name, cluster } = client.route;
-      log.info(
-        { addr, route: name, cluster },
-        name === 'direct' ? 'Connected to Teleport as an auth server' : `Connected to Teleport through the Proxy Service with TLS routing to cluster ${cluster}`,
-      );
+      const how = { direct: 'as an auth server', 'tls-routing': 'through the Proxy Service with TLS routing', 'tls-routing-upgrade': 'through the Proxy Service behind a load balancer (connection upgrade) with TLS routing' }[name];
+      log.info({ addr, route: name, cluster }, `Connected to Teleport ${how}${cluster === undefined ? '' : ` to cluster ${cluster}`}`);
       return client;
     } catch (err) {
       if (!(err instanceof ExporterError) || err.code !== 'AR_EXPORTER_TELEPORT') throw err;

@@ -5,16 +5,20 @@
 //   tls-routing  TLS to the Proxy's address, ALPN `teleport-auth@<EncodeClusterName(cluster)>`
 //                then h2 (ConfigureALPN); the Proxy forwards the TLS unterminated to the Auth
 //                Service (lib/srv/alpnproxy/auth), so the server is still the Auth Service.
-// Both verify the server as `teleport.cluster.local` against the identity's TLS CAs and send the
+//   tls-routing-upgrade  the same inside the ALPN connection upgrade (conn-upgrade.ts), for a
+//                Proxy behind an L7 load balancer (tlsRoutingWithConnUpgradeConnect's place).
+// All verify the server as `teleport.cluster.local` against the identity's TLS CAs and send the
 // client certificate. The grpc-js channel gets the route's TLS through RouteCredentials.
 import { X509Certificate } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
 import { CallCredentials, ChannelCredentials } from '@grpc/grpc-js';
 import { ExporterError } from '../errors.ts';
 import type { TeleportCredentials } from './identity.ts';
+import { upgradeConnection } from './conn-upgrade.ts';
 
 /** constants.APIDomain */
 export const TELEPORT_API_DOMAIN = 'teleport.cluster.local';
@@ -25,7 +29,7 @@ export const DIAL_TIMEOUT_MS = 30_000;
 /** How long a later route that connected waits for an earlier one (ours, see selectRoute). */
 const PREFERENCE_GRACE_MS = 1000;
 
-export type RouteName = 'direct' | 'tls-routing';
+export type RouteName = 'direct' | 'tls-routing' | 'tls-routing-upgrade';
 
 export interface Route {
   readonly name: RouteName;
@@ -52,8 +56,14 @@ export function clusterNameOf(creds: TeleportCredentials): string | undefined {
 
 export const DIRECT_ROUTE: Route = { name: 'direct', alpn: ['h2'] };
 
-export function tlsRoutingRoute(cluster: string): Route {
-  return { name: 'tls-routing', alpn: [ALPN_AUTH_PREFIX + encodeClusterName(cluster), 'h2'], cluster };
+export function tlsRoutingRoute(cluster: string, upgrade = false): Route {
+  return { name: upgrade ? 'tls-routing-upgrade' : 'tls-routing', alpn: [ALPN_AUTH_PREFIX + encodeClusterName(cluster), 'h2'], cluster };
+}
+
+/** Where a route dials, and the load balancer's CAs for the upgrade (tests; Node's roots otherwise). */
+export interface DialTarget {
+  readonly addr: string;
+  readonly webCaPems?: readonly string[];
 }
 
 /** The same route for a new identity (the cluster is read again). */
@@ -61,7 +71,7 @@ export function routeFor(name: RouteName, creds: TeleportCredentials): Route {
   if (name === 'direct') return DIRECT_ROUTE;
   const cluster = clusterNameOf(creds);
   if (cluster === undefined) throw noClusterError(creds);
-  return tlsRoutingRoute(cluster);
+  return tlsRoutingRoute(cluster, name === 'tls-routing-upgrade');
 }
 
 function noClusterError(creds: TeleportCredentials): ExporterError {
@@ -72,7 +82,9 @@ function noClusterError(creds: TeleportCredentials): ExporterError {
 }
 
 export function describeRoute(route: Route, addr: string): string {
-  return route.name === 'direct' ? `as an auth server at ${addr}` : `through the Proxy at ${addr} with TLS routing to cluster ${route.cluster}`;
+  if (route.name === 'direct') return `as an auth server at ${addr}`;
+  const via = route.name === 'tls-routing' ? '' : ' behind a load balancer (WebSocket connection upgrade)';
+  return `through the Proxy at ${addr}${via} with TLS routing to cluster ${route.cluster}`;
 }
 
 /** Node's codes for a server certificate that the identity's CAs do not vouch for. */
@@ -86,7 +98,7 @@ const CERT_CODES = new Set([
 ]);
 
 /** The route's TLS over `socket`: verified against the identity's CAs, h2 negotiated. */
-export function routeHandshake(socket: Socket, creds: TeleportCredentials, route: Route): Promise<TLSSocket> {
+export function routeHandshake(socket: Duplex, creds: TeleportCredentials, route: Route): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
     const tls = tlsConnect({
       socket,
@@ -100,7 +112,7 @@ export function routeHandshake(socket: Socket, creds: TeleportCredentials, route
       tls.destroy();
       if (CERT_CODES.has(err.code ?? '')) {
         reject(new Error(`${err.message}: the server's certificate is not the Auth Service's (not issued by the identity's TLS CA for ${TELEPORT_API_DOMAIN})`, { cause: err }));
-      } else if (route.name === 'tls-routing' && err.code === 'ECONNRESET') {
+      } else if (route.name !== 'direct' && err.code === 'ECONNRESET') {
         reject(new Error(`${err.message}: the Proxy closed the connection (TLS routing off, or no route to cluster ${route.cluster})`, { cause: err }));
       } else reject(err);
     };
@@ -117,15 +129,29 @@ export function routeHandshake(socket: Socket, creds: TeleportCredentials, route
   });
 }
 
+/** The route over a TCP connection to `target.addr`: the upgrade first when the route asks for it. */
+export async function routeConnect(tcp: Socket, creds: TeleportCredentials, route: Route, target: DialTarget): Promise<TLSSocket> {
+  if (route.name !== 'tls-routing-upgrade') return routeHandshake(tcp, creds, route);
+  const stream = await upgradeConnection(tcp, target.addr, splitHostPort(target.addr).host, target);
+  try {
+    return await routeHandshake(stream, creds, route);
+  } catch (err) {
+    stream.destroy();
+    throw err;
+  }
+}
+
 /** grpc-js credentials whose connector runs the route's TLS over the TCP socket grpc-js opened. */
 export class RouteCredentials extends ChannelCredentials {
   readonly #creds: TeleportCredentials;
   readonly #route: Route;
+  readonly #target: DialTarget;
 
-  constructor(creds: TeleportCredentials, route: Route) {
+  constructor(creds: TeleportCredentials, route: Route, target: DialTarget) {
     super();
     this.#creds = creds;
     this.#route = route;
+    this.#target = target;
   }
 
   _isSecure(): boolean {
@@ -139,7 +165,7 @@ export class RouteCredentials extends ChannelCredentials {
   _createSecureConnector(...args: Parameters<ChannelCredentials['_createSecureConnector']>): ReturnType<ChannelCredentials['_createSecureConnector']> {
     const callCredentials = args[2] ?? CallCredentials.createEmpty();
     return {
-      connect: async (socket: Socket) => ({ socket: await routeHandshake(socket, this.#creds, this.#route), secure: true }),
+      connect: async (socket: Socket) => ({ socket: await routeConnect(socket, this.#creds, this.#route, this.#target), secure: true }),
       waitForReady: () => Promise.resolve(),
       getCallCredentials: () => callCredentials,
       destroy: () => {},
@@ -157,8 +183,8 @@ export function splitHostPort(addr: string): { host: string; port: number } {
 }
 
 /** One attempt of one route: TCP, then the route's TLS; resolves when both are done. */
-function tryRoute(addr: string, creds: TeleportCredentials, route: Route, timeoutMs: number, cancel: AbortSignal): Promise<void> {
-  const { host, port } = splitHostPort(addr);
+function tryRoute(target: DialTarget, creds: TeleportCredentials, route: Route, timeoutMs: number, cancel: AbortSignal): Promise<void> {
+  const { host, port } = splitHostPort(target.addr);
   return new Promise((resolve, reject) => {
     const tcp = netConnect({ host, port });
     const done = (err?: Error) => {
@@ -174,7 +200,7 @@ function tryRoute(addr: string, creds: TeleportCredentials, route: Route, timeou
     tcp.once('error', done);
     tcp.once('connect', () => {
       tcp.removeListener('error', done);
-      routeHandshake(tcp, creds, route).then((tls) => {
+      routeConnect(tcp, creds, route, target).then((tls) => {
         tls.destroy();
         done();
       }, done);
@@ -182,12 +208,16 @@ function tryRoute(addr: string, creds: TeleportCredentials, route: Route, timeou
   });
 }
 
-const ROUTE_LABEL: Record<RouteName, string> = { direct: 'direct auth', 'tls-routing': 'TLS routing' };
+const ROUTE_LABEL: Record<RouteName, string> = { direct: 'direct auth', 'tls-routing': 'TLS routing', 'tls-routing-upgrade': 'TLS routing with connection upgrade' };
 
 /** Every route auditrelay offers for these credentials (tls-routing needs a cluster name). */
 function candidateRoutes(creds: TeleportCredentials): Array<{ route: Route } | { label: string; error: Error }> {
   const cluster = clusterNameOf(creds);
-  return [{ route: DIRECT_ROUTE }, cluster === undefined ? { label: ROUTE_LABEL['tls-routing'], error: noClusterError(creds) } : { route: tlsRoutingRoute(cluster) }];
+  if (cluster === undefined) {
+    const error = noClusterError(creds);
+    return [{ route: DIRECT_ROUTE }, { label: ROUTE_LABEL['tls-routing'], error }, { label: ROUTE_LABEL['tls-routing-upgrade'], error }];
+  }
+  return [{ route: DIRECT_ROUTE }, { route: tlsRoutingRoute(cluster) }, { route: tlsRoutingRoute(cluster, true) }];
 }
 
 /**
@@ -197,7 +227,8 @@ function candidateRoutes(creds: TeleportCredentials): Array<{ route: Route } | {
  * fail, one error names each route's failure, in route order (upstream: "all connection methods
  * failed").
  */
-export function selectRoute(addr: string, creds: TeleportCredentials, timeoutMs = DIAL_TIMEOUT_MS): Promise<Route> {
+export function selectRoute(target: DialTarget, creds: TeleportCredentials, timeoutMs = DIAL_TIMEOUT_MS): Promise<Route> {
+  const addr = target.addr;
   const candidates = candidateRoutes(creds);
   const outcome: Array<'ok' | string | undefined> = candidates.map((c) => ('route' in c ? undefined : `${c.label}: ${c.error.message}`));
   const cancel = new AbortController();
@@ -228,7 +259,7 @@ export function selectRoute(addr: string, creds: TeleportCredentials, timeoutMs 
     };
     for (const [i, c] of candidates.entries()) {
       if (!('route' in c)) continue;
-      tryRoute(addr, creds, c.route, timeoutMs, cancel.signal).then(
+      tryRoute(target, creds, c.route, timeoutMs, cancel.signal).then(
         () => {
           outcome[i] = 'ok';
           check();

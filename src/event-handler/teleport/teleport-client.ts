@@ -2,7 +2,7 @@
 // (docs/compatibility-event-handler.md §4.4, §4.6): SNI and verified server name
 // `teleport.cluster.local`, server checked against the identity's TLS CAs, client cert always
 // sent; ALPN h2 straight to the Auth Service, or `teleport-auth@<cluster>` + h2 through a Proxy
-// in TLS-routing mode (routes.ts). No SSH tunnelling, no ALPN connection upgrade.
+// in TLS-routing mode, also inside the ALPN connection upgrade (routes.ts). No SSH tunnelling.
 import { makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
 import type { Client, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
@@ -30,7 +30,7 @@ import type {
 import { checkNotExpired, loadIdentityFile } from './identity.ts';
 import type { TeleportCredentials } from './identity.ts';
 import { DIAL_TIMEOUT_MS, DIRECT_ROUTE, RouteCredentials, routeFor, selectRoute, TELEPORT_API_DOMAIN } from './routes.ts';
-import type { Route } from './routes.ts';
+import type { DialTarget, Route } from './routes.ts';
 
 export { TELEPORT_API_DOMAIN };
 /** The `version` metadata api/metadata adds to every call; a real auth server logs it. */
@@ -68,14 +68,16 @@ export interface QueryWindow {
 
 export class TeleportClient {
   readonly addr: string;
+  readonly #target: DialTarget;
   #creds: TeleportCredentials;
   #route: Route;
   #stub: AuditLogStub;
   readonly #metadata = new Metadata();
 
   /** A client on `route` (default: straight to the Auth Service); see connect() for the race. */
-  constructor(addr: string, creds: TeleportCredentials, route: Route = DIRECT_ROUTE) {
+  constructor(addr: string, creds: TeleportCredentials, route: Route = DIRECT_ROUTE, webCaPems?: readonly string[]) {
     this.addr = addr;
+    this.#target = { addr, webCaPems };
     checkNotExpired(creds);
     this.#creds = creds;
     this.#route = route;
@@ -84,9 +86,9 @@ export class TeleportClient {
   }
 
   /** client.New: races the routes (routes.ts selectRoute) and returns a client on the winner. */
-  static async connect(addr: string, creds: TeleportCredentials, dialTimeoutMs = DIAL_TIMEOUT_MS): Promise<TeleportClient> {
+  static async connect(addr: string, creds: TeleportCredentials, dialTimeoutMs = DIAL_TIMEOUT_MS, webCaPems?: readonly string[]): Promise<TeleportClient> {
     checkNotExpired(creds);
-    return new TeleportClient(addr, creds, await selectRoute(addr, creds, dialTimeoutMs));
+    return new TeleportClient(addr, creds, await selectRoute({ addr, webCaPems }, creds, dialTimeoutMs), webCaPems);
   }
 
   get credentials(): TeleportCredentials {
@@ -98,7 +100,7 @@ export class TeleportClient {
   }
 
   #dial(creds: TeleportCredentials): AuditLogStub {
-    return new StubConstructor(this.addr, new RouteCredentials(creds, this.#route), {
+    return new StubConstructor(this.addr, new RouteCredentials(creds, this.#route, this.#target), {
       'grpc.default_authority': TELEPORT_API_DOMAIN,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
