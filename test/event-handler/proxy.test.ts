@@ -2,6 +2,7 @@
 // fake proxy that routes by the ClientHello's ALPN without terminating TLS (fake-teleport/proxy.ts)
 // in front of the fake Auth Service; the direct route and the TLS-routing route raced.
 import { test } from 'node:test';
+import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { Writable } from 'node:stream';
@@ -14,7 +15,8 @@ import { clusterNameOf, encodeClusterName, selectRoute } from '../../src/event-h
 import { cleanup } from '../support/cleanup.ts';
 import { FakeProxy, parseClientHello } from './fake-teleport/proxy.ts';
 import { FakeUpgradeLb } from './fake-teleport/upgrade-lb.ts';
-import { config, FAST, makeWorld, received } from './start-helpers.ts';
+import { BIN } from './cli-helpers.ts';
+import { config, FAST, FAST_ENV, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
 
 function capture(): { log: Logger; lines: () => Record<string, unknown>[] } {
@@ -165,4 +167,40 @@ test('straight to the Auth Service both routes connect; direct is preferred and 
   cleanup(t)(() => w.close());
   const route = await selectRoute({ addr: `127.0.0.1:${w.fake.port}` }, await loadIdentityFile(w.identity), 5000);
   assert.equal(route.name, 'direct');
+});
+
+/** The real CLI process; resolves with its exit code and everything it logged. */
+function runExporter(w: World, args: readonly string[], env: Record<string, string>): Promise<{ code: number | null; output: string }> {
+  const child = spawn(BIN, ['start', '-c', w.tomlPath, '--exit-on-last-event', ...args], { cwd: w.dir, env: { ...process.env, ...FAST_ENV, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
+  return new Promise((resolve) => child.on('close', (code) => (clearTimeout(timer), resolve({ code, output }))));
+}
+
+test('the CLI: start --teleport-addr <proxy> (TLS routing), then <load balancer> with NODE_EXTRA_CA_CERTS (upgrade): exit 0, every audit event in order, the route logged', async (t) => {
+  const defer = cleanup(t);
+  const w = await makeWorld({ bulk: true, count: 300, days: 1, sessions: 0 });
+  defer(() => w.close());
+  const proxy = await proxyFor(w, 'CA');
+  defer(() => proxy.close());
+  const lb = new FakeUpgradeLb({ certPem: readFileSync(w.fcerts.serverCert, 'utf8'), keyPem: readFileSync(w.fcerts.serverKey, 'utf8'), passphrase: w.fcerts.passphrase, proxyPort: proxy.port });
+  await lb.start();
+  defer(() => lb.close());
+  const expected = w.fake.events.map((e) => eventBody(e.json));
+
+  const viaProxy = await runExporter(w, ['--teleport-addr', `127.0.0.1:${proxy.port}`], {});
+  assert.equal(viaProxy.code, 0, viaProxy.output);
+  assert.match(viaProxy.output, /Connected to Teleport through the Proxy Service with TLS routing to cluster CA/);
+  await w.recv.log.waitFor(() => received(w).length >= expected.length, 5000).catch(() => {});
+  assert.deepEqual(received(w).map((r) => JSON.stringify(r.body)), expected);
+
+  // Same events again from a fresh state dir, through the load balancer this time.
+  const viaLb = await runExporter(w, ['--teleport-addr', `127.0.0.1:${lb.port}`], { NODE_EXTRA_CA_CERTS: w.fcerts.ca });
+  assert.equal(viaLb.code, 0, viaLb.output);
+  assert.match(viaLb.output, /Connected to Teleport through the Proxy Service behind a load balancer \(connection upgrade\) with TLS routing to cluster CA/);
+  await w.recv.log.waitFor(() => received(w).length >= 2 * expected.length, 5000).catch(() => {});
+  assert.deepEqual(received(w).slice(expected.length).map((r) => JSON.stringify(r.body)), expected);
+  assert.ok(lb.upgrades.length >= 2);
 });

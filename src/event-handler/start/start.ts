@@ -71,7 +71,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
   const state = new StateStore(cfg.storage, cfg.teleportAddr, cfg.dryRun);
   log.info({ dir: state.dir }, 'Using storage directory');
   const startTime = state.initStartTime(cfg.startTime);
-  const client = await connectTeleport(cfg.teleportAddr, creds, log, tuning, opts.signal);
+  const client = await connectTeleport(cfg.teleportAddr, creds, log, { ...tuning, connectRetryMs: tuning.connectRetryMs ?? tuning.probeRetryMs }, opts.signal);
   if (client === undefined) return { path: 'legacy', auditEvents: 0, sessionEvents: 0, stateDir: state.dir };
   const getClient = () => client;
 
