@@ -229,6 +229,7 @@ function candidateRoutes(creds: TeleportCredentials): Array<{ route: Route } | {
  */
 export function selectRoute(target: DialTarget, creds: TeleportCredentials, timeoutMs = DIAL_TIMEOUT_MS): Promise<Route> {
   const addr = target.addr;
+  splitHostPort(addr); // a malformed address is the user's to fix, not a route failure
   const candidates = candidateRoutes(creds);
   const outcome: Array<'ok' | string | undefined> = candidates.map((c) => ('route' in c ? undefined : `${c.label}: ${c.error.message}`));
   const cancel = new AbortController();
