@@ -3,7 +3,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { checkNotExpired, loadIdentityFile, loadKeyPair } from '../teleport/identity.ts';
-import { GrpcStatus, isGrpcStatus, TeleportClient } from '../teleport/teleport-client.ts';
+import { GrpcStatus, isGrpcStatus } from '../teleport/teleport-client.ts';
+import type { TeleportClient } from '../teleport/teleport-client.ts';
+import { connectTeleport } from './connect.ts';
+import type { ConnectTuning } from './connect.ts';
 import { LatestWins, StateStore } from '../state/state.ts';
 import { CursorV2Writer, dateKey, loadCursorV2 } from '../state/cursor-v2.ts';
 import { AuditDispatch } from '../audit/audit-dispatch.ts';
@@ -17,7 +20,7 @@ import type { SendTuning } from './senders.ts';
 import type { StartConfig } from './start-config.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
-export interface StartTuning extends SendTuning {
+export interface StartTuning extends SendTuning, ConnectTuning {
   readonly pollIntervalMs?: number;
   readonly progressIntervalMs?: number;
   readonly probeRetryMs?: number;
@@ -68,7 +71,8 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
   const state = new StateStore(cfg.storage, cfg.teleportAddr, cfg.dryRun);
   log.info({ dir: state.dir }, 'Using storage directory');
   const startTime = state.initStartTime(cfg.startTime);
-  const client = new TeleportClient(cfg.teleportAddr, creds);
+  const client = await connectTeleport(cfg.teleportAddr, creds, log, { ...tuning, connectRetryMs: tuning.connectRetryMs ?? tuning.probeRetryMs }, opts.signal);
+  if (client === undefined) return { path: 'legacy', auditEvents: 0, sessionEvents: 0, stateDir: state.dir };
   const getClient = () => client;
 
   const stop = new AbortController();

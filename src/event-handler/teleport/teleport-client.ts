@@ -1,8 +1,9 @@
-// gRPC client of Teleport's AuditLogService over mTLS, as api/client's authConnect dials it
-// (docs/compatibility-event-handler.md §4.4): ALPN h2 (grpc-js offers it), SNI and verified server name
+// gRPC client of Teleport's AuditLogService over mTLS, as api/client dials it
+// (docs/compatibility-event-handler.md §4.4, §4.6): SNI and verified server name
 // `teleport.cluster.local`, server checked against the identity's TLS CAs, client cert always
-// sent. Only the direct auth connection is supported, no SSH/ALPN tunnelling through a proxy.
-import { credentials, makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
+// sent; ALPN h2 straight to the Auth Service, or `teleport-auth@<cluster>` + h2 through a Proxy
+// in TLS-routing mode, also inside the ALPN connection upgrade (routes.ts). No SSH tunnelling.
+import { makeGenericClientConstructor, Metadata, status } from '@grpc/grpc-js';
 import type { Client, ClientReadableStream, ServiceError } from '@grpc/grpc-js';
 import { create } from '@bufbuild/protobuf';
 import { timestampFromMs } from '@bufbuild/protobuf/wkt';
@@ -28,9 +29,10 @@ import type {
 } from './grpc-service.ts';
 import { checkNotExpired, loadIdentityFile } from './identity.ts';
 import type { TeleportCredentials } from './identity.ts';
+import { DIAL_TIMEOUT_MS, DIRECT_ROUTE, RouteCredentials, routeFor, selectRoute, TELEPORT_API_DOMAIN } from './routes.ts';
+import type { DialTarget, Route } from './routes.ts';
 
-/** constants.APIDomain */
-export const TELEPORT_API_DOMAIN = 'teleport.cluster.local';
+export { TELEPORT_API_DOMAIN };
 /** The `version` metadata api/metadata adds to every call; a real auth server logs it. */
 const API_VERSION = '16.4.8';
 /** Grace for calls still running on a channel replaced by an identity refresh. */
@@ -48,7 +50,7 @@ interface AuditLogStub extends Client {
 // /teleport.auditlog.v1.AuditLogService/* and /proto.AuthService/UpsertLock as upstream's client sends them.
 const StubConstructor = makeGenericClientConstructor({ ...auditLogServiceDefinition, ...authServiceDefinition }, 'AuditLogService') as unknown as new (
   address: string,
-  creds: ReturnType<typeof credentials.createSsl>,
+  creds: RouteCredentials,
   options: Record<string, unknown>,
 ) => AuditLogStub;
 
@@ -66,30 +68,39 @@ export interface QueryWindow {
 
 export class TeleportClient {
   readonly addr: string;
+  readonly #target: DialTarget;
   #creds: TeleportCredentials;
+  #route: Route;
   #stub: AuditLogStub;
   readonly #metadata = new Metadata();
 
-  constructor(addr: string, creds: TeleportCredentials) {
+  /** A client on `route` (default: straight to the Auth Service); see connect() for the race. */
+  constructor(addr: string, creds: TeleportCredentials, route: Route = DIRECT_ROUTE, webCaPems?: readonly string[]) {
     this.addr = addr;
+    this.#target = { addr, webCaPems };
     checkNotExpired(creds);
     this.#creds = creds;
+    this.#route = route;
     this.#stub = this.#dial(creds);
     this.#metadata.set('version', API_VERSION);
+  }
+
+  /** client.New: races the routes (routes.ts selectRoute) and returns a client on the winner. */
+  static async connect(addr: string, creds: TeleportCredentials, dialTimeoutMs = DIAL_TIMEOUT_MS, webCaPems?: readonly string[]): Promise<TeleportClient> {
+    checkNotExpired(creds);
+    return new TeleportClient(addr, creds, await selectRoute({ addr, webCaPems }, creds, dialTimeoutMs), webCaPems);
   }
 
   get credentials(): TeleportCredentials {
     return this.#creds;
   }
 
+  get route(): Route {
+    return this.#route;
+  }
+
   #dial(creds: TeleportCredentials): AuditLogStub {
-    const ssl = credentials.createSsl(
-      Buffer.from(creds.caPems.join('')),
-      Buffer.from(creds.keyPem),
-      Buffer.from(creds.certPem),
-    );
-    return new StubConstructor(this.addr, ssl, {
-      'grpc.ssl_target_name_override': TELEPORT_API_DOMAIN,
+    return new StubConstructor(this.addr, new RouteCredentials(creds, this.#route, this.#target), {
       'grpc.default_authority': TELEPORT_API_DOMAIN,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
     });
@@ -105,8 +116,10 @@ export class TeleportClient {
       return false;
     }
     checkNotExpired(next);
+    const route = routeFor(this.#route.name, next);
     const old = this.#stub;
     this.#creds = next;
+    this.#route = route;
     this.#stub = this.#dial(next);
     setTimeout(() => old.close(), OLD_CHANNEL_GRACE_MS).unref();
     return true;
