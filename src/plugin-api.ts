@@ -31,6 +31,23 @@ export interface PluginContext {
 export interface Filter {
   /** Returns the events to pass on (may drop some). Synchronous: filters run on the hot path. */
   filter(tag: string, events: Event[]): Event[];
+  /**
+   * A filter whose decision must only become final once the output stored the
+   * events (dedup): the router calls this instead of `filter`, then `commit`
+   * after the output's emit resolved (before the input answers), or `abort`
+   * when it failed.
+   */
+  begin?(tag: string, events: Event[]): FilterStep | Promise<FilterStep>;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
+}
+
+export interface FilterStep {
+  readonly events: Event[];
+  /** Makes the step durable (dedup: journals the accepted keys); a rejection fails the emit. */
+  commit(): Promise<void> | void;
+  /** The output did not store the events: forget what this step reserved. */
+  abort(): void;
 }
 
 export interface Output {
