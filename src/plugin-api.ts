@@ -38,6 +38,12 @@ export interface Filter {
    * when it failed.
    */
   begin?(tag: string, events: Event[]): FilterStep | Promise<FilterStep>;
+  /**
+   * Reads the records a later buffered output still holds at start (see
+   * Output.readStored): dedup learns the keys of events stored right before a
+   * crash whose commit step never ran.
+   */
+  recover?: StoredReader;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -50,8 +56,16 @@ export interface FilterStep {
   abort(): void;
 }
 
+/** Reads formatted records, one JSON text per line. */
+export type StoredReader = (lines: AsyncIterable<string>) => Promise<void>;
+
 export interface Output {
   start?(): Promise<void>;
+  /**
+   * Registers a reader that start() hands the records found in the buffer
+   * (JSON lines formats only), after resume and before the first flush.
+   */
+  readStored?(reader: StoredReader): void;
   /** Takes the events; resolves once they are durable (written to the buffer or delivered). */
   emit(tag: string, events: Event[]): Promise<void> | void;
   stop?(): Promise<void>;

@@ -15,8 +15,8 @@ import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 import type { ConfigElement } from '../params/element.ts';
-import type { Event, Filter, FilterStep, PluginContext } from '../plugin-api.ts';
-import type { JsonValue } from '../value/json-value.ts';
+import type { Event, Filter, FilterStep, PluginContext, StoredReader } from '../plugin-api.ts';
+import type { JsonRecord, JsonValue } from '../value/json-value.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { KeyJournal } from './dedup-journal.ts';
 
@@ -74,6 +74,37 @@ export class DedupFilter implements Filter {
     await this.#journal.close();
   }
 
+  /**
+   * The records the output still buffers at start: an event stored right before
+   * a kill, whose commit step (journal line) never ran, is remembered too, so
+   * the client's retry of it is dropped. Its key is journaled before the
+   * receiver accepts anything.
+   */
+  readonly recover: StoredReader = async (lines) => {
+    const now = Date.now();
+    const found = new Set<string>();
+    let unreadable = 0;
+    for await (const line of lines) {
+      let record: unknown;
+      try {
+        record = JSON.parse(line);
+      } catch {
+        unreadable += 1;
+        continue;
+      }
+      if (record === null || typeof record !== 'object' || Array.isArray(record)) {
+        unreadable += 1;
+        continue;
+      }
+      const k = this.#keyOf(record as JsonRecord);
+      if (k !== undefined && !this.#journal.has(k, now)) found.add(k);
+    }
+    await this.#journal.record([...found], now);
+    if (found.size > 0 || unreadable > 0) {
+      this.#ctx.log.info({ keys: found.size, unreadable }, 'dedup remembered keys of buffered events missing from its journal');
+    }
+  };
+
   counters(): DedupCounters {
     return { ...this.#counters };
   }
@@ -85,13 +116,13 @@ export class DedupFilter implements Filter {
 
   /** Without the router's commit protocol: decides and remembers at once. */
   filter(tag: string, events: Event[]): Event[] {
-    const step = this.#decide(events, events.map((e) => this.#keyOf(e)));
+    const step = this.#decide(events, events.map((e) => this.#keyOf(e.record)));
     void Promise.resolve(step.commit()).catch((err: unknown) => this.#ctx.log.error({ err, tag }, 'dedup journal write failed'));
     return step.events;
   }
 
   begin(tag: string, events: Event[]): FilterStep | Promise<FilterStep> {
-    const keys = events.map((e) => this.#keyOf(e));
+    const keys = events.map((e) => this.#keyOf(e.record));
     if (keys.some((k) => k !== undefined && this.#pending.has(k))) return this.#waitThenDecide(events, keys);
     return this.#decide(events, keys);
   }
@@ -152,11 +183,11 @@ export class DedupFilter implements Filter {
     };
   }
 
-  #keyOf(ev: Event): string | undefined {
-    if (this.#fields.length === 1) return scalarOf(fieldOf(ev.record, this.#fields[0]));
+  #keyOf(record: JsonRecord): string | undefined {
+    if (this.#fields.length === 1) return scalarOf(fieldOf(record, this.#fields[0]));
     const parts: string[] = [];
     for (const f of this.#fields) {
-      const v = scalarOf(fieldOf(ev.record, f));
+      const v = scalarOf(fieldOf(record, f));
       if (v === undefined) return undefined;
       parts.push(v);
     }

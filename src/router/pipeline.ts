@@ -59,8 +59,9 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
-    for (const o of this.outputs) await o.start?.();
+    // Filters first: a dedup filter's journal is open when its output hands over the resumed records.
     for (const f of this.filters) await f.start?.();
+    for (const o of this.outputs) await o.start?.();
     for (const i of this.inputs) await i.start();
   }
 
@@ -121,6 +122,7 @@ export class Pipeline {
   }
 
   #addRules(parent: ConfigElement, rules: Rule[]): void {
+    const recovering: Filter[] = [];
     for (const element of parent.elements) {
       if (element.name !== 'filter' && element.name !== 'match') continue;
       element.used = true;
@@ -129,6 +131,7 @@ export class Pipeline {
         const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
         this.filters.push(filter);
+        if (filter.recover) recovering.push(filter);
         rules.push({ kind: 'filter', matcher, filter });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
@@ -137,6 +140,8 @@ export class Pipeline {
         if (label !== undefined) this.#checkLabel(element, label);
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
+        // Every later output may be the one a recovering filter precedes for some tag.
+        for (const f of recovering) output.readStored?.(f.recover!);
         rules.push({ kind: 'match', matcher, output });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');
       }

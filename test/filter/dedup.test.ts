@@ -4,7 +4,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { readdir, rm } from 'node:fs/promises';
+import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -18,6 +21,8 @@ import type { Event, Output } from '../../src/plugin-api.ts';
 import { EventTime } from '../../src/time/event-time.ts';
 import { ConfigElement } from '../../src/params/element.ts';
 import { makeContext } from './helpers.ts';
+import { makeCerts } from '../support/certs.ts';
+import { allLines, MtlsClient, REPO_ROOT, S3Store, seedConf, tally, waitFor } from '../e2e/harness.ts';
 
 function conf(stateDir: string, extra = ''): string {
   return `<source>
@@ -206,4 +211,93 @@ test('fsync journal: concurrent records share datasyncs and all resolve; the fil
   t.diagnostic(`200 concurrent fsync records in ${Date.now() - started} ms`);
   const keys = readFileSync(join(dir, JOURNAL_FILE), 'utf8').trim().split('\n');
   assert.equal(keys.length, 200);
+});
+
+/** `bin/auditrelay -c conf` as a child; resolves once it listens (port from its "listening http" line). */
+async function startChild(confPath: string, defer: Defer): Promise<{ proc: ChildProcess; port: number; exited: Promise<unknown> }> {
+  const proc = spawn(join(REPO_ROOT, 'bin/auditrelay'), ['-c', confPath], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  const exited = new Promise((resolve) => proc.once('exit', resolve));
+  defer(async () => {
+    if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+    await exited;
+  });
+  let output = '';
+  proc.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  const port = await new Promise<number>((resolve, reject) => {
+    createInterface({ input: proc.stdout! }).on('line', (line) => {
+      output += line + '\n';
+      if (line.includes('"listening http"')) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    void exited.then((code) => reject(new Error(`auditrelay exited (${String(code)}) before listening:\n${output}`)));
+  });
+  return { proc, port, exited };
+}
+
+test('kill -9 three times under load, each uid posted until 200: every uid in S3 exactly once', async (t) => {
+  const defer = cleanup(t);
+  const certs = await makeCerts();
+  defer(() => rm(certs.dir, { recursive: true, force: true }));
+  const s3 = new S3Store();
+  defer(() => s3.remove());
+  await s3.start();
+  const dir = tempDir(defer, 'ar-dedup-kill-');
+  const bufferPath = join(dir, 'buffer');
+  const statePath = join(dir, 'dedup');
+  const confPath = join(dir, 'fluent.conf');
+  const seed = seedConf({ certs, endpoint: s3.endpoint, bufferPath, timekey: 2, bufferExtra: 'flush_thread_interval 0.2\nflush_thread_burst_interval 0.1' });
+  writeFileSync(confPath, seed.replace('<match test.log>', `<filter test.log>\n  @type dedup\n  key uid\n  path ${statePath}\n</filter>\n<match test.log>`));
+
+  let child = await startChild(confPath, defer);
+  let client = new MtlsClient(child.port, certs, 8);
+  let generation = 0;
+  let retried = 0;
+  const retriedUids = new Set<string>();
+  // Senders run until every kill and restart is behind them, so each kill lands under load.
+  let done = false;
+  const sent: string[] = [];
+  const sender = async (s: number): Promise<void> => {
+    for (let i = 0; !done; i++) {
+      const uid = `s${s}-${i}`;
+      sent.push(uid);
+      for (;;) {
+        const seen = generation;
+        try {
+          const a = await client.post('test.log', JSON.stringify({ event: 'user.login', code: 'T1000I', uid, user: 'alice' }));
+          if (a.status === 200) break;
+        } catch {
+          // the receiver is gone: wait for the next one, post the same uid again
+        }
+        retried += 1;
+        retriedUids.add(uid);
+        while (generation === seen) await new Promise((r) => setTimeout(r, 10));
+      }
+    }
+  };
+  const senders = Promise.all([0, 1, 2, 3, 4, 5, 6, 7].map(sender));
+  const journaledAtKill: string[] = [];
+  for (let kill = 0; kill < 3; kill++) {
+    await new Promise((r) => setTimeout(r, 300 + Math.floor(Math.random() * 700)));
+    child.proc.kill('SIGKILL');
+    await child.exited;
+    client.close();
+    child = await startChild(confPath, defer);
+    // Read after the restart: the keys recovered from the resumed buffer are journaled by then.
+    journaledAtKill.push(...readFileSync(join(statePath, JOURNAL_FILE), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l.slice(l.indexOf(' ') + 1)) as string));
+    client = new MtlsClient(child.port, certs, 8);
+    generation += 1;
+  }
+  await new Promise((r) => setTimeout(r, 300));
+  done = true;
+  await senders;
+  client.close();
+  await waitFor('the buffer drained to S3', async () => ((await readdir(bufferPath)).length === 0 ? true : undefined), 30_000, 100);
+  const counts = tally(allLines(await s3.objects()).map((l) => (JSON.parse(l) as { uid: string }).uid));
+  const journaled = new Set(journaledAtKill);
+  const answerLost = [...retriedUids].filter((u) => journaled.has(u)).length;
+  t.diagnostic(`uids ${sent.length}, posts retried after a kill ${retried} (${retriedUids.size} uids), ` +
+    `of which stored before the kill but unanswered ${answerLost}, in S3 ${counts.size} uids`);
+  assert.deepEqual(sent.filter((u) => !counts.has(u)), [], 'uids missing from S3');
+  assert.deepEqual([...counts].filter(([, n]) => n > 1), [], 'uids in S3 more than once');
+  assert.equal(counts.size, sent.length, 'S3 holds uids never sent');
+  assert.ok(retriedUids.size > 0, 'no kill hit a request in flight: nothing was tested');
 });
