@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { readdir, rm } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { tmpdir } from 'node:os';
@@ -211,6 +211,49 @@ test('fsync journal: concurrent records share datasyncs and all resolve; the fil
   t.diagnostic(`200 concurrent fsync records in ${Date.now() - started} ms`);
   const keys = readFileSync(join(dir, JOURNAL_FILE), 'utf8').trim().split('\n');
   assert.equal(keys.length, 200);
+});
+
+test('a key stored in the buffer but missing from the journal (kill between append and journal line) is recovered at start', async (t) => {
+  const defer = cleanup(t);
+  const dir = tempDir(defer, 'ar-dedup-recover-');
+  const state = join(dir, 'dedup');
+  const text = `<source>
+  @type http
+  port 0
+  bind 127.0.0.1
+</source>
+<filter test.log>
+  @type dedup
+  key uid
+  path ${state}
+</filter>
+<match test.log>
+  @type file
+  path ${join(dir, 'out')}/events
+  append true
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type file
+    path ${join(dir, 'buffer')}
+    flush_at_shutdown false
+  </buffer>
+</match>
+`;
+  const first = await startTestReceiver(text, tempDir(defer, 'ar-dedup-recv-'));
+  defer(() => first.receiver.close());
+  assert.equal(await post(first, { uid: 'r-1' }), 200);
+  await first.receiver.close();
+  rmSync(join(state, JOURNAL_FILE)); // the line the kill prevented
+  const second = await startTestReceiver(text, tempDir(defer, 'ar-dedup-recv-'));
+  defer(() => second.receiver.close());
+  assert.ok(second.log.entries().some((e) => e.msg === 'dedup remembered keys of buffered events missing from its journal' && e.keys === 1));
+  assert.equal(await post(second, { uid: 'r-1' }), 200);
+  assert.equal(await post(second, { uid: 'r-2' }), 200);
+  await second.receiver.flushAll();
+  const written = readdirSync(join(dir, 'out')).map((f) => readFileSync(join(dir, 'out', f), 'utf8')).join('');
+  assert.deepEqual(written.trim().split('\n').map((l) => (JSON.parse(l) as { uid: string }).uid), ['r-1', 'r-2']);
 });
 
 /** `bin/auditrelay -c conf` as a child; resolves once it listens (port from its "listening http" line). */
