@@ -39,11 +39,12 @@ export interface Filter {
    */
   begin?(tag: string, events: Event[]): FilterStep | Promise<FilterStep>;
   /**
-   * Reads the records a later buffered output still holds at start (see
-   * Output.readStored): dedup learns the keys of events stored right before a
-   * crash whose commit step never ran.
+   * Called while the pipeline is built, once for every output after this filter
+   * in its rule list (any of them may be the one it precedes for some tag):
+   * dedup registers a reader of the records resumed at start (readStored) and
+   * follows the buffer's fsync (durability).
    */
-  recover?: StoredReader;
+  precedes?(output: Output): void;
   start?(): Promise<void>;
   stop?(): Promise<void>;
 }
@@ -66,6 +67,8 @@ export interface Output {
    * (JSON lines formats only), after resume and before the first flush.
    */
   readStored?(reader: StoredReader): void;
+  /** How an acknowledged emit is stored (the buffer's fsync), for filters that journal beside it. */
+  readonly durability?: { readonly fsync: boolean };
   /** Takes the events; resolves once they are durable (written to the buffer or delivered). */
   emit(tag: string, events: Event[]): Promise<void> | void;
   stop?(): Promise<void>;

@@ -117,6 +117,10 @@ export class BufferedOutput implements Output {
     if (this.#state.queue.length > 0) this.#flush.wake();
   }
 
+  get durability(): { readonly fsync: boolean } {
+    return { fsync: this.config.type === 'file' && this.config.fsync };
+  }
+
   readStored(reader: StoredReader): void {
     this.#storedReaders.push(reader);
   }

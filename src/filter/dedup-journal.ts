@@ -9,7 +9,7 @@
 //
 // Durability: `record` is called only after the buffer acknowledged the events
 // (the router's commit step). The lines are written with one write(2) before it
-// returns; with `fsync` (set it like the buffer's) a datasync follows, shared by
+// returns; with `fsync` (the buffer's, by default) a datasync follows, shared by
 // every record call waiting at that moment (group commit). At open, a torn last
 // line (a crash in the middle of a write) is dropped, expired lines skipped, and
 // the journal compacted.
@@ -22,7 +22,7 @@ export interface JournalOptions {
   readonly dir: string;
   readonly windowMs: number;
   readonly maxKeys: number;
-  readonly fsync: boolean;
+  fsync: boolean;
 }
 
 export interface ReplayResult {
@@ -47,8 +47,17 @@ export class KeyJournal {
   #compactDue = false;
 
   constructor(opts: JournalOptions) {
-    this.#opts = opts;
+    this.#opts = { ...opts };
     this.#file = join(opts.dir, JOURNAL_FILE);
+  }
+
+  /** Set before open (the filter follows its output's buffer). */
+  get fsync(): boolean {
+    return this.#opts.fsync;
+  }
+
+  set fsync(on: boolean) {
+    this.#opts.fsync = on;
   }
 
   get size(): number {

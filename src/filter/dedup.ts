@@ -15,7 +15,7 @@ import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 import type { ConfigElement } from '../params/element.ts';
-import type { Event, Filter, FilterStep, PluginContext, StoredReader } from '../plugin-api.ts';
+import type { Event, Filter, FilterStep, Output, PluginContext, StoredReader } from '../plugin-api.ts';
 import type { JsonRecord, JsonValue } from '../value/json-value.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { KeyJournal } from './dedup-journal.ts';
@@ -25,7 +25,7 @@ export const params = {
   path: { type: 'string', required: true, desc: 'Directory holding the journal of accepted keys (keys.log); one per dedup filter.' },
   window: { type: 'time', default: 3600, desc: 'How long an accepted key is remembered.' },
   max_keys: { type: 'integer', default: 1_000_000, minimum: 1, desc: 'Most keys remembered; the oldest is forgotten first.' },
-  fsync: { type: 'bool', default: false, desc: 'fsync the journal before answering; set it like the buffer\'s fsync.' },
+  fsync: { type: 'bool', desc: 'fsync the journal before answering; default: on when a file buffer after this filter has fsync on.' },
 } as const satisfies ParamSchema;
 
 export interface DedupCounters {
@@ -44,6 +44,7 @@ export class DedupFilter implements Filter {
   readonly #pending = new Map<string, Promise<void>>();
   readonly #counters: DedupCounters = { accepted: 0, dropped: 0, unkeyed: 0 };
   #open = false;
+  readonly #fsyncSet: boolean;
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const p = configureParams(params, element, (m: string) => ctx.log.warn(m));
@@ -58,7 +59,18 @@ export class DedupFilter implements Filter {
         `dedup \`window\` must be positive (got ${p.window}); write e.g. \`window 1h\``);
     }
     this.#fields = fields;
-    this.#journal = new KeyJournal({ dir: p.path, windowMs: p.window * 1000, maxKeys: p.max_keys, fsync: p.fsync });
+    this.#fsyncSet = p.fsync !== undefined;
+    this.#journal = new KeyJournal({ dir: p.path, windowMs: p.window * 1000, maxKeys: p.max_keys, fsync: p.fsync ?? false });
+  }
+
+  /** Reads what `output` resumed at start, and journals with fsync when its buffer does (unless `fsync` is set). */
+  precedes(output: Output): void {
+    output.readStored?.(this.recover);
+    if (!this.#fsyncSet && output.durability?.fsync === true) this.#journal.fsync = true;
+  }
+
+  get fsync(): boolean {
+    return this.#journal.fsync;
   }
 
   async start(): Promise<void> {

@@ -122,7 +122,7 @@ export class Pipeline {
   }
 
   #addRules(parent: ConfigElement, rules: Rule[]): void {
-    const recovering: Filter[] = [];
+    const preceding: Filter[] = [];
     for (const element of parent.elements) {
       if (element.name !== 'filter' && element.name !== 'match') continue;
       element.used = true;
@@ -131,7 +131,7 @@ export class Pipeline {
         const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
         this.filters.push(filter);
-        if (filter.recover) recovering.push(filter);
+        if (filter.precedes) preceding.push(filter);
         rules.push({ kind: 'filter', matcher, filter });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
@@ -140,8 +140,7 @@ export class Pipeline {
         if (label !== undefined) this.#checkLabel(element, label);
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
-        // Every later output may be the one a recovering filter precedes for some tag.
-        for (const f of recovering) output.readStored?.(f.recover!);
+        for (const f of preceding) f.precedes!(output);
         rules.push({ kind: 'match', matcher, output });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');
       }

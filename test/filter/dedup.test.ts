@@ -14,6 +14,7 @@ import pino from 'pino';
 import { startTestReceiver, type TestReceiver } from '../support/receiver.ts';
 import { cleanup, type Defer } from '../support/cleanup.ts';
 import { DedupFilter } from '../../src/filter/dedup.ts';
+import { loadReceiver } from '../../src/receiver.ts';
 import { KeyJournal, JOURNAL_FILE } from '../../src/filter/dedup-journal.ts';
 import { EventRouter } from '../../src/router/event-router.ts';
 import { compilePatterns } from '../../src/router/pattern.ts';
@@ -254,6 +255,39 @@ test('a key stored in the buffer but missing from the journal (kill between appe
   await second.receiver.flushAll();
   const written = readdirSync(join(dir, 'out')).map((f) => readFileSync(join(dir, 'out', f), 'utf8')).join('');
   assert.deepEqual(written.trim().split('\n').map((l) => (JSON.parse(l) as { uid: string }).uid), ['r-1', 'r-2']);
+});
+
+test('fsync follows the file buffer after the filter unless set', async (t) => {
+  const defer = cleanup(t);
+  const dir = tempDir(defer, 'ar-dedup-fsync-');
+  const fsyncOf = (dedupExtra: string, bufferFsync: string): boolean => {
+    const confPath = join(dir, 'fluent.conf');
+    writeFileSync(confPath, `<filter test.log>
+  @type dedup
+  key uid
+  path ${join(dir, 'dedup')}
+  ${dedupExtra}
+</filter>
+<match test.log>
+  @type file
+  path ${join(dir, 'out')}/events
+  <format>
+    @type json
+  </format>
+  <buffer>
+    @type file
+    path ${join(dir, 'buffer')}
+    ${bufferFsync}
+  </buffer>
+</match>
+`);
+    const { agent } = loadReceiver({ configPath: confPath, processLog: { log: pino({ level: 'silent' }), writeLine: () => {}, flush: () => {} } });
+    return (agent.filters[0] as DedupFilter).fsync;
+  };
+  assert.equal(fsyncOf('', ''), false);
+  assert.equal(fsyncOf('', 'fsync true'), true);
+  assert.equal(fsyncOf('fsync false', 'fsync true'), false);
+  assert.equal(fsyncOf('fsync true', ''), true);
 });
 
 /** `bin/auditrelay -c conf` as a child; resolves once it listens (port from its "listening http" line). */

@@ -122,7 +122,7 @@ const GUIDE_SECTIONS = `
 # Exactly once across restarts: the exporter may send an event again after a crash or a
 # restart; an event whose uid was accepted within the window is answered 200 and dropped.
 # path holds the journal of accepted uids (bounded by window and max_keys); keep it on the
-# buffer's disk, and set fsync like the buffer's.
+# buffer's disk (it follows the buffer's fsync).
 <filter test.log>
   @type dedup
   key uid
