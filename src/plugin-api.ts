@@ -31,10 +31,44 @@ export interface PluginContext {
 export interface Filter {
   /** Returns the events to pass on (may drop some). Synchronous: filters run on the hot path. */
   filter(tag: string, events: Event[]): Event[];
+  /**
+   * A filter whose decision must only become final once the output stored the
+   * events (dedup): the router calls this instead of `filter`, then `commit`
+   * after the output's emit resolved (before the input answers), or `abort`
+   * when it failed.
+   */
+  begin?(tag: string, events: Event[]): FilterStep | Promise<FilterStep>;
+  /**
+   * Called while the pipeline is built, once for every output after this filter
+   * in its rule list (any of them may be the one it precedes for some tag):
+   * dedup registers a reader of the records resumed at start (readStored) and
+   * follows the buffer's fsync (durability).
+   */
+  precedes?(output: Output): void;
+  start?(): Promise<void>;
+  stop?(): Promise<void>;
 }
+
+export interface FilterStep {
+  readonly events: Event[];
+  /** Makes the step durable (dedup: journals the accepted keys); a rejection fails the emit. */
+  commit(): Promise<void> | void;
+  /** The output did not store the events: forget what this step reserved. */
+  abort(): void;
+}
+
+/** Reads formatted records, one JSON text per line. */
+export type StoredReader = (lines: AsyncIterable<string>) => Promise<void>;
 
 export interface Output {
   start?(): Promise<void>;
+  /**
+   * Registers a reader that start() hands the records found in the buffer
+   * (JSON lines formats only), after resume and before the first flush.
+   */
+  readStored?(reader: StoredReader): void;
+  /** How an acknowledged emit is stored (the buffer's fsync), for filters that journal beside it. */
+  readonly durability?: { readonly fsync: boolean };
   /** Takes the events; resolves once they are durable (written to the buffer or delivered). */
   emit(tag: string, events: Event[]): Promise<void> | void;
   stop?(): Promise<void>;

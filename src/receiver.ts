@@ -14,6 +14,7 @@ import { Pipeline } from './router/pipeline.ts';
 import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
 import { HttpInput } from './input/http.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
+import { DedupFilter } from './filter/dedup.ts';
 import { StdoutOutput } from './output/stdout.ts';
 import { NullOutput } from './output/null.ts';
 import { RelabelOutput } from './output/relabel.ts';
@@ -44,7 +45,7 @@ export const systemParams = {
 /** Every plugin class; each one's `static type` is its @type name. */
 export const registry: PluginRegistry = pluginRegistry({
   inputs: [HttpInput],
-  filters: [RecordTransformerFilter],
+  filters: [RecordTransformerFilter, DedupFilter],
   outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });
 

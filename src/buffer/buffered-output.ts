@@ -8,7 +8,8 @@ import type { ConfigElement, SourcePos } from '../params/element.ts';
 import type { Event, Output, PluginContext } from '../plugin-api.ts';
 import { fieldOf } from '../value/record-field.ts';
 import { JsonFloat } from '../value/json-value.ts';
-import type { ChunkKeyInfo, ChunkMetadata, ChunkSink, SecondarySink } from '../plugin-api.ts';
+import type { ChunkKeyInfo, ChunkMetadata, ChunkSink, SecondarySink, StoredReader } from '../plugin-api.ts';
+import { createInterface } from 'node:readline';
 
 export type { ChunkKeyInfo } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
@@ -71,6 +72,7 @@ export class BufferedOutput implements Output {
   #dropOldest = 0;
   #started = false;
   #stopping = false;
+  readonly #storedReaders: StoredReader[] = [];
   // Events of one request usually share tag and timekey: remember the last chunk.
   #lastKey = '';
   #lastChunk: BufferChunk | undefined;
@@ -112,9 +114,28 @@ export class BufferedOutput implements Output {
     await this.#secondary?.start?.();
     const resumed = await this.#state.storage.start();
     await this.#state.restore(resumed.staged, resumed.queued);
+    for (const reader of this.#storedReaders) await reader(this.#storedLines());
     this.#flush.start();
     this.#started = true;
     if (this.#state.queue.length > 0) this.#flush.wake();
+  }
+
+  get durability(): { readonly fsync: boolean } {
+    return { fsync: this.config.type === 'file' && this.config.fsync };
+  }
+
+  readStored(reader: StoredReader): void {
+    this.#storedReaders.push(reader);
+  }
+
+  /** The records of every resumed chunk, line by line (JSON lines only; nothing for other formats). */
+  async *#storedLines(): AsyncIterable<string> {
+    if (this.#sink.formatter.newlineRecords !== true) return;
+    for (const chunk of [...this.#state.stage.values(), ...this.#state.queue]) {
+      for await (const line of createInterface({ input: chunk.open(), crlfDelay: Infinity })) {
+        if (line !== '') yield line;
+      }
+    }
   }
 
   async emit(tag: string, events: Event[]): Promise<void> {

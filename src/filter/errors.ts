@@ -20,3 +20,13 @@ export class FilterError extends AuditrelayError<FilterErrorCode> {
 export function rubyError(rubyClass: string, message: string): FilterError {
   return new FilterError('AR_FILTER_RUBY', rubyClass, message);
 }
+
+/** The dedup filter's state directory or journal failed (src/filter/dedup-journal.ts). */
+export type DedupErrorCode = 'AR_FILTER_DEDUP_STATE';
+
+export class DedupError extends AuditrelayError<DedupErrorCode> {
+  constructor(code: DedupErrorCode, message: string, options?: { cause?: unknown }) {
+    super(code, message, options);
+    this.name = 'DedupError';
+  }
+}

@@ -4,7 +4,7 @@
 // built once per tag and cached, so a request only walks a prebuilt array.
 
 import type { Logger } from 'pino';
-import type { Event, Filter, Output } from '../plugin-api.ts';
+import type { Event, Filter, FilterStep, Output } from '../plugin-api.ts';
 import type { TagMatcher } from './pattern.ts';
 
 export interface Rule {
@@ -17,6 +17,8 @@ export interface Rule {
 interface Pipeline {
   readonly filters: readonly Filter[];
   readonly output: Output | undefined;
+  /** Some filter has `begin` (dedup): the emit runs the commit protocol. */
+  readonly stepped: boolean;
 }
 
 // Bounded: tags come from URLs, so an unbounded cache would be a memory leak
@@ -36,6 +38,7 @@ export class EventRouter {
   /** Runs filters, hands the rest to the matched output; resolves when it is durable. */
   emit(tag: string, events: Event[]): Promise<void> | void {
     const pipeline = this.#pipeline(tag);
+    if (pipeline.stepped) return this.#emitStepped(pipeline, tag, events);
     let stream = events;
     for (const filter of pipeline.filters) {
       stream = filter.filter(tag, stream);
@@ -46,6 +49,36 @@ export class EventRouter {
       return;
     }
     return pipeline.output.emit(tag, stream);
+  }
+
+  /**
+   * Filters with `begin` reserve their decision; once the output's emit resolved
+   * (the buffer acknowledged the append) every step is committed, in order,
+   * before this resolves, so the input answers 2xx only after the commit.
+   */
+  async #emitStepped(pipeline: Pipeline, tag: string, events: Event[]): Promise<void> {
+    const steps: FilterStep[] = [];
+    try {
+      let stream = events;
+      for (const filter of pipeline.filters) {
+        if (filter.begin) {
+          const step = await filter.begin(tag, stream);
+          steps.push(step);
+          stream = step.events;
+        } else {
+          stream = filter.filter(tag, stream);
+        }
+        if (stream.length === 0) break;
+      }
+      if (stream.length > 0) {
+        if (pipeline.output === undefined) this.#noMatch.emitted(tag);
+        else await pipeline.output.emit(tag, stream);
+      }
+    } catch (err) {
+      for (const step of steps) step.abort();
+      throw err;
+    }
+    for (const step of steps) await step.commit();
   }
 
   #pipeline(tag: string): Pipeline {
@@ -61,7 +94,7 @@ export class EventRouter {
         break;
       }
     }
-    pipeline = { filters, output };
+    pipeline = { filters, output, stepped: filters.some((f) => f.begin !== undefined) };
     if (this.#cache.size >= PIPELINE_CACHE_LIMIT) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(tag, pipeline);
     return pipeline;

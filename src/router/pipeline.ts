@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { EmitFn, Event, Input, Output, PluginContext } from '../plugin-api.ts';
+import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
 import { createFormatter } from '../format/registry.ts';
@@ -26,6 +26,7 @@ export interface AgentEnvironment {
 export class Pipeline {
   readonly inputs: Input[] = [];
   readonly outputs: Output[] = [];
+  readonly filters: Filter[] = [];
   readonly #labels = new Map<string, EventRouter>();
   readonly #root: EventRouter;
   readonly #env: AgentEnvironment;
@@ -58,6 +59,8 @@ export class Pipeline {
   }
 
   async start(): Promise<void> {
+    // Filters first: a dedup filter's journal is open when its output hands over the resumed records.
+    for (const f of this.filters) await f.start?.();
     for (const o of this.outputs) await o.start?.();
     for (const i of this.inputs) await i.start();
   }
@@ -65,6 +68,7 @@ export class Pipeline {
   async stop(): Promise<void> {
     for (const i of this.inputs) await i.stop().catch((err: unknown) => this.#env.log.error({ err }, 'input stop failed'));
     for (const o of this.outputs) await o.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'output stop failed'));
+    for (const f of this.filters) await f.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'filter stop failed'));
   }
 
   /** The router an emit into `label` goes to (`@ROOT` = top level). */
@@ -118,6 +122,7 @@ export class Pipeline {
   }
 
   #addRules(parent: ConfigElement, rules: Rule[]): void {
+    const preceding: Filter[] = [];
     for (const element of parent.elements) {
       if (element.name !== 'filter' && element.name !== 'match') continue;
       element.used = true;
@@ -125,6 +130,8 @@ export class Pipeline {
       if (element.name === 'filter') {
         const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
+        this.filters.push(filter);
+        if (filter.precedes) preceding.push(filter);
         rules.push({ kind: 'filter', matcher, filter });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
@@ -133,6 +140,7 @@ export class Pipeline {
         if (label !== undefined) this.#checkLabel(element, label);
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
+        for (const f of preceding) f.precedes!(output);
         rules.push({ kind: 'match', matcher, output });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');
       }

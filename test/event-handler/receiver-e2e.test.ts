@@ -66,13 +66,14 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
     .replace(/^    port 8888$/m, '    port 0')
     .replaceAll('"/keys/', `"${dir}/`)
     .replace('path /var/log/fluent/buffer/s3-events', `path ${join(dir, 'buffer', 's3-events')}`)
+    .replace('path /var/log/fluent/dedup/test-log', `path ${join(dir, 'dedup', 'test-log')}`)
     .replace('aws_key_id  REPLACE_aws_access_key', 'aws_key_id S3RVER')
     .replace('aws_sec_key  REPLACE_aws_secret_access_key', 'aws_sec_key S3RVER')
     .replace('s3_bucket  REPLACE_s3_bucket', 's3_bucket teleport-events')
     .replace('s3_region us-west-2', `s3_region us-east-1\n  s3_endpoint http://127.0.0.1:${s3Port}\n  force_path_style true`);
   assert.notEqual(conf, original);
   const settings = conf.split('\n').filter((l) => !l.trimStart().startsWith('#')).join('\n');
-  assert.doesNotMatch(settings, /REPLACE_|port 8888|\/keys\//);
+  assert.doesNotMatch(settings, /REPLACE_|port 8888|\/keys\/|\/var\/log/);
   const confPath = join(dir, 'fluent.test.conf');
   await writeFile(confPath, conf, 'latin1');
 
@@ -90,6 +91,12 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
   const key = await readFile(join(dir, 'client.key'));
   const status = await post(receiver.port, '/test.log', '{"event":"test","time":"2024-11-20T10:00:00Z"}', { ca, cert, key });
   assert.equal(status, 200);
+  // The generated dedup filter: the same uid twice is answered 200 twice and journaled once.
+  for (let i = 0; i < 2; i++) {
+    assert.equal(await post(receiver.port, '/test.log', '{"event":"user.login","uid":"e2e-uid-1","time":"2024-11-20T10:00:00Z"}', { ca, cert, key }), 200);
+  }
+  const journal = await readFile(join(dir, 'dedup', 'test-log', 'keys.log'), 'utf8');
+  assert.equal(journal.split('\n').filter((l) => l.endsWith(' "e2e-uid-1"')).length, 1, journal);
 
   // Without a client certificate the TLS handshake (client_cert_auth true) must fail.
   await assert.rejects(post(receiver.port, '/test.log', '{"event":"test"}', { ca }));

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { registry } from '../../src/receiver.ts';
 import { pluginRegistry, type FilterClass } from '../../src/router/plugin-registry.ts';
 import { HttpInput } from '../../src/input/http.ts';
+import { DedupFilter } from '../../src/filter/dedup.ts';
 import { RecordTransformerFilter } from '../../src/filter/record-transformer.ts';
 import { StdoutOutput } from '../../src/output/stdout.ts';
 import { NullOutput } from '../../src/output/null.ts';
@@ -22,8 +23,9 @@ test('every registered class is keyed by its static type', () => {
 test('the receiver registers exactly the Fluentd plugin types we implement', () => {
   assert.deepEqual(Object.keys(registry.inputs), [HttpInput.type]);
   assert.equal(registry.inputs.http, HttpInput);
-  assert.deepEqual(Object.keys(registry.filters), [RecordTransformerFilter.type]);
+  assert.deepEqual(Object.keys(registry.filters), [RecordTransformerFilter.type, DedupFilter.type]);
   assert.equal(registry.filters.record_transformer, RecordTransformerFilter);
+  assert.equal(registry.filters.dedup, DedupFilter);
   assert.deepEqual(Object.keys(registry.outputs).sort(), ['file', 'null', 'relabel', 's3', 'secondary_file', 'stdout']);
   assert.equal(registry.outputs.stdout, StdoutOutput);
   assert.equal(registry.outputs.null, NullOutput);

@@ -119,6 +119,17 @@ const GUIDE_SECTIONS = `
 # The ca_path/cert_path/private_key_path above are the paths inside the guide's fluentd
 # container (-v $(pwd):/keys); write the directory of these files when running elsewhere.
 
+# Exactly once across restarts: the exporter may send an event again after a crash or a
+# restart; an event whose uid was accepted within the window is answered 200 and dropped.
+# path holds the journal of accepted uids (bounded by window and max_keys); keep it on the
+# buffer's disk (it follows the buffer's fsync).
+<filter test.log>
+  @type dedup
+  key uid
+  path /var/log/fluent/dedup/test-log
+  window 1h
+</filter>
+
 <filter test.log>
   @type record_transformer
   enable_ruby true
