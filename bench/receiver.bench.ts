@@ -11,7 +11,7 @@
 // CPU seconds, the ratio to bare; writes bench/results/receiver.json.
 // Env: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_CONNECTIONS ("1,16,64"),
 // BENCH_TARGETS ("bare,null,seed"), BENCH_PROF=<dir> (--cpu-prof on the seed
-// receiver, written there when it stops).
+// receiver, written there when it stops), BENCH_OUT (the JSON's path).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -32,7 +32,7 @@ interface LoadResult {
   p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
 }
 interface ServerStats { peakRssMB: number; cpuSeconds: number }
-type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; ratioToBare?: number };
+type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; cpuMicrosPerEvent: number; ratioToBare?: number };
 
 const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
 const message = <T>(child: ChildProcess): Promise<T> => once(child, 'message').then(([m]) => m as T);
@@ -46,7 +46,9 @@ async function point(server: ChildProcess, port: number, c: CertFiles, connectio
   const load = await message<LoadResult>(client);
   server.send('stats');
   const stats = await message<ServerStats>(server);
-  return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2) };
+  // CPU per event is the figure least coloured by other load on a shared machine.
+  const cpuMicrosPerEvent = Math.round((stats.cpuSeconds * 1e6) / Math.max(1, load.eventsPerSec * load.seconds));
+  return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2), cpuMicrosPerEvent };
 }
 
 /** Starts one server child, runs every connection count against it, stops it. */
@@ -112,13 +114,14 @@ const out = {
   ...results,
   generatorCheck: generator,
 };
+const outFile = process.env.BENCH_OUT ?? here('results/receiver.json');
 mkdirSync(here('results/'), { recursive: true });
-writeFileSync(here('results/receiver.json'), JSON.stringify(out, null, 2) + '\n');
+writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
 
 const row = (name: string, p: Point): string =>
-  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'}  errors ${p.errors}`;
+  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'}  errors ${p.errors}`;
 for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
 }
-console.log(`load average before ${loadBefore.join(' ')}, after ${out.machine.loadavgAfter.join(' ')}; wrote bench/results/receiver.json`);
+console.log(`load average before ${loadBefore.join(' ')}, after ${out.machine.loadavgAfter.join(' ')}; wrote ${outFile}`);
