@@ -32,7 +32,7 @@ interface LoadResult {
   p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
 }
 interface ServerStats { peakRssMB: number; cpuSeconds: number }
-type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; cpuMicrosPerEvent: number; ratioToBare?: number };
+type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; cpuMicrosPerEvent: number; ratioToBare?: number; cpuRatioToBare?: number };
 
 const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
 const message = <T>(child: ChildProcess): Promise<T> => once(child, 'message').then(([m]) => m as T);
@@ -98,7 +98,11 @@ try {
 const bare = results.bareNodeHttps;
 for (const points of Object.values(results)) {
   points.forEach((p, i) => {
-    if (bare) p.ratioToBare = +(p.eventsPerSec / bare[i].eventsPerSec).toFixed(3);
+    if (!bare) return;
+    p.ratioToBare = +(p.eventsPerSec / bare[i].eventsPerSec).toFixed(3);
+    // Bare's CPU per event over ours: the ratio one core would reach if both
+    // had it to themselves (throughput ratios suffer when others share the cores).
+    p.cpuRatioToBare = +(bare[i].cpuMicrosPerEvent / p.cpuMicrosPerEvent).toFixed(3);
   });
 }
 const seedPoints = results.auditrelaySeedPipeline;
@@ -119,7 +123,7 @@ mkdirSync(here('results/'), { recursive: true });
 writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
 
 const row = (name: string, p: Point): string =>
-  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'}  errors ${p.errors}`;
+  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
 for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
