@@ -1,53 +1,69 @@
-// Load generator for bench/receiver.bench.ts, in its own process so the server
-// under test has its core to itself: POSTs Teleport fixture events to
-// https://127.0.0.1:<port>/test.log over mTLS keep-alive connections, and prints
-// one JSON line with events/s and latency percentiles.
-// Args: port caFile certFile keyFile total concurrency
-import { Agent, request } from 'node:https';
+// Load generator for bench/receiver.bench.ts, in its own process (the server
+// under test is another one): autocannon over mTLS keep-alive connections,
+// POSTing one ~600-byte Teleport event to https://127.0.0.1:<port>/test.log.
+// autocannon writes requests from pre-built buffers and parses responses with a
+// small HTTP parser, so it outruns a Node https server on one core; a node:https
+// Agent client did not (it was the bottleneck, issue 16).
+// Protocol (IPC with the parent): after a warm-up run it sends {warm:true}, waits
+// for 'go' (the parent resets the server's counters), runs the measured load and
+// sends the result. Args: port caFile certFile keyFile connections seconds warmupSeconds
 import { readFileSync } from 'node:fs';
+import { once } from 'node:events';
+// @ts-expect-error autocannon ships no type declarations
+import autocannonModule from 'autocannon';
 
-const [port, ca, cert, key, totalArg, concurrencyArg] = process.argv.slice(2);
-const total = Number(totalArg);
-const concurrency = Number(concurrencyArg);
-const bodies = readFileSync(new URL('../test/fixtures/teleport-events.jsonl', import.meta.url), 'utf8')
-  .split('\n').filter(Boolean).map((e) => Buffer.from(e));
-const agent = new Agent({ keepAlive: true, maxSockets: concurrency, ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) });
-
-async function run(count: number): Promise<{ seconds: number; latencies: number[]; errors: number }> {
-  const latencies: number[] = [];
-  let next = 0;
-  let errors = 0;
-  const one = (body: Buffer) => new Promise<void>((resolve) => {
-    const t0 = performance.now();
-    const req = request({ host: '127.0.0.1', port: Number(port), path: '/test.log', method: 'POST', agent, servername: 'localhost',
-      headers: { 'Content-Type': 'application/json', 'Content-Length': body.length } }, (res) => {
-      res.resume();
-      res.on('end', () => {
-        if (res.statusCode !== 200) errors++;
-        latencies.push(performance.now() - t0);
-        resolve();
-      });
-    });
-    req.on('error', () => {
-      errors++;
-      resolve();
-    });
-    req.end(body);
-  });
-  const worker = async () => {
-    while (next < count) await one(bodies[next++ % bodies.length]);
-  };
-  const start = performance.now();
-  await Promise.all(Array.from({ length: concurrency }, worker));
-  return { seconds: (performance.now() - start) / 1000, latencies, errors };
+interface Histogram { p50: number; p99: number; average: number; max: number }
+interface AutocannonResult {
+  latency: Histogram; requests: Histogram & { total: number }; duration: number;
+  errors: number; timeouts: number; non2xx: number; '2xx': number;
 }
+interface Instance extends Promise<AutocannonResult> {
+  on(event: 'response', f: (client: unknown, status: number, bytes: number, ms: number) => void): void;
+}
+type Autocannon = (opts: Record<string, unknown>) => Instance;
+const autocannon = autocannonModule as Autocannon;
 
-await run(Math.min(2000, total)); // warm-up: TLS sessions, JIT on both sides
-const r = await run(total);
-r.latencies.sort((a, b) => a - b);
-const pct = (p: number) => +r.latencies[Math.floor(r.latencies.length * p)].toFixed(2);
-agent.destroy();
-process.stdout.write(JSON.stringify({
-  events: total, seconds: +r.seconds.toFixed(3), eventsPerSec: Math.round(total / r.seconds),
-  p50ms: pct(0.5), p99ms: pct(0.99), errors: r.errors,
-}) + '\n');
+const [port, ca, cert, key, connectionsArg, secondsArg, warmupArg] = process.argv.slice(2);
+const connections = Number(connectionsArg);
+/** session.start from the fixture: 691 bytes, the closest to a typical 600-byte event. */
+const body = readFileSync(new URL('../test/fixtures/teleport-events.jsonl', import.meta.url), 'utf8')
+  .split('\n').find((l) => l.includes('"session.start"'))!;
+
+// autocannon's own histogram keeps whole milliseconds; sub-millisecond
+// latencies are the point at 1 connection, so each response's time is kept here.
+let latencies: number[] = [];
+const run = (seconds: number): Instance => autocannon({
+  url: `https://127.0.0.1:${port}/test.log`,
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body,
+  connections,
+  pipelining: 1,
+  duration: seconds,
+  servername: 'localhost',
+  tlsOptions: { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) },
+});
+
+await run(Number(warmupArg)); // TLS handshakes, JIT on both sides
+process.send!({ warm: true });
+await once(process, 'message');
+const cpu0 = process.cpuUsage();
+latencies = [];
+const instance = run(Number(secondsArg));
+instance.on('response', (_c, status, _b, ms) => {
+  if (status === 200) latencies.push(ms);
+});
+const r = await instance;
+const cpu = process.cpuUsage(cpu0);
+const sorted = Float64Array.from(latencies).sort();
+const pct = (p: number): number => +(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN).toFixed(2);
+process.send!({
+  connections,
+  requests: r.requests.total,
+  seconds: r.duration,
+  eventsPerSec: Math.round(r['2xx'] / r.duration),
+  p50ms: pct(0.5),
+  p99ms: pct(0.99),
+  errors: r.errors + r.timeouts + r.non2xx,
+  generatorCpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2),
+}, () => process.exit(0));

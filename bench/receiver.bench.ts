@@ -1,38 +1,71 @@
-// Receiver throughput: Teleport events POSTed over mTLS keep-alive connections
-// (by bench/load-client.ts, a separate process; s3rver runs in a third one) to (a) a bare Node https server that reads the body and answers 200 — the
-// ceiling of Node's TLS+HTTP stack on this machine — and (b) auditrelay running
-// the seed pipeline (json parse → record_transformer → file buffer → s3 via an
-// in-process s3rver), and (c) the same pipeline ending in out_null. Reports events/s, latency and the ratio b/a from ONE run,
-// since machines are noisy; writes bench/results/receiver.json.
-
-import { createServer } from 'node:https';
-import { spawn } from 'node:child_process';
+// Receiver throughput, in ONE run (machines are noisy, only ratios from the same
+// run mean anything). Three servers, each alone in its process
+// (bench/server-child.ts): (a) a bare Node https server with mTLS that answers
+// 200 and does no work — the ceiling of Node's TLS+HTTP stack here; (b)
+// auditrelay with the seed config's S3 match swapped for out_null; (c) auditrelay
+// with the seed pipeline (json parse → record_transformer → file buffer → S3 on
+// a local s3rver, itself in a third process: in production S3 is another
+// machine). Load comes from autocannon in a separate process
+// (bench/load-client.ts), keep-alive mTLS, at 1, 16 and 64 connections, each
+// point after a warm-up. Records events/s, p50/p99, the server's peak RSS and
+// CPU seconds, the ratio to bare; writes bench/results/receiver.json.
+// Env: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_CONNECTIONS ("1,16,64"),
+// BENCH_TARGETS ("bare,null,seed"), BENCH_PROF=<dir> (--cpu-prof on the seed
+// receiver, written there when it stops), BENCH_OUT (the JSON's path).
+import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pino } from 'pino';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
-import { startReceiver } from '../src/receiver.ts';
 import { seedConf, BUCKET } from '../test/e2e/harness.ts';
 
-const TOTAL = Number(process.env.BENCH_EVENTS ?? 20000);
-const CONCURRENCY = Number(process.env.BENCH_CONCURRENCY ?? 16);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
+const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
+const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed').split(',');
+const PROF = process.env.BENCH_PROF;
 
-interface Result { events: number; seconds: number; eventsPerSec: number; p50ms: number; p99ms: number; errors: number }
+interface LoadResult {
+  connections: number; requests: number; seconds: number; eventsPerSec: number;
+  p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
+}
+interface ServerStats { peakRssMB: number; cpuSeconds: number }
+type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; cpuMicrosPerEvent: number; ratioToBare?: number; cpuRatioToBare?: number };
 
-/** Runs bench/load-client.ts in its own process against `port` (warm-up included). */
-async function load(port: number, c: CertFiles): Promise<Result> {
-  const client = spawn(process.execPath, [new URL('./load-client.ts', import.meta.url).pathname, String(port), c.ca, c.clientCert, c.clientKey, String(TOTAL), String(CONCURRENCY)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const [line] = (await once(createInterface({ input: client.stdout! }), 'line')) as [string];
-  return JSON.parse(line) as Result;
+const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
+const message = <T>(child: ChildProcess): Promise<T> => once(child, 'message').then(([m]) => m as T);
+
+/** One measured point: autocannon warms up, the server's counters reset, then the measured run. */
+async function point(server: ChildProcess, port: number, c: CertFiles, connections: number): Promise<Point> {
+  const client = fork(here('load-client.ts'), [String(port), c.ca, c.clientCert, c.clientKey, String(connections), String(SECONDS), String(WARMUP)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  await message(client); // warm
+  server.send('reset');
+  client.send('go');
+  const load = await message<LoadResult>(client);
+  server.send('stats');
+  const stats = await message<ServerStats>(server);
+  // CPU per event is the figure least coloured by other load on a shared machine.
+  const cpuMicrosPerEvent = Math.round((stats.cpuSeconds * 1e6) / Math.max(1, load.eventsPerSec * load.seconds));
+  return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2), cpuMicrosPerEvent };
 }
 
-/** s3rver in its own process too: in production S3 is another machine, not our CPU. */
+/** Starts one server child, runs every connection count against it, stops it. */
+async function target(args: string[], c: CertFiles, execArgv: string[] = []): Promise<Point[]> {
+  const server = fork(here('server-child.ts'), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await message<{ port: number }>(server);
+  const points: Point[] = [];
+  for (const n of CONNECTIONS) points.push(await point(server, port, c, n));
+  server.send('stop');
+  await once(server, 'exit');
+  return points;
+}
+
+/** s3rver in its own process: in production S3 is another machine, not our CPU. */
 async function startS3Child(dir: string): Promise<{ endpoint: string; close(): void }> {
   const child = spawn(process.execPath, ['--input-type=module', '-e', `
-    import { startEmbeddedS3 } from ${JSON.stringify(new URL('../src/dev/embedded-s3.ts', import.meta.url).pathname)};
+    import { startEmbeddedS3 } from ${JSON.stringify(here('../src/dev/embedded-s3.ts'))};
     const s3 = await startEmbeddedS3({ dir: ${JSON.stringify(dir)}, bucket: ${JSON.stringify(BUCKET)} });
     console.log(s3.endpoint);
   `], { stdio: ['ignore', 'pipe', 'inherit'] });
@@ -40,41 +73,59 @@ async function startS3Child(dir: string): Promise<{ endpoint: string; close(): v
   return { endpoint, close: () => child.kill() };
 }
 
-const certs = await makeCerts();
-const key = (await import('node:crypto')).createPrivateKey({ key: readFileSync(certs.serverKey), passphrase: certs.passphrase }).export({ type: 'pkcs8', format: 'pem' });
-const bare = createServer({ key, cert: readFileSync(certs.serverCert), ca: readFileSync(certs.ca), requestCert: true, rejectUnauthorized: true }, (req, res) => {
-  req.resume();
-  req.on('end', () => res.writeHead(200, { 'Content-Type': 'text/plain', 'Content-Length': 0 }).end());
-});
-await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
-const barePort = (bare.address() as { port: number }).port;
-const bareResult = await load(barePort, certs);
-bare.close();
-
+const loadBefore = loadavg().map((l) => +l.toFixed(2));
 const dir = mkdtempSync(join(tmpdir(), 'ar-bench-'));
+mkdirSync(join(dir, 'certs'));
+const certs = await makeCerts(join(dir, 'certs'));
+const results: Record<string, Point[]> = {};
 const s3 = await startS3Child(join(dir, 's3'));
-// The guide's config, changed only in certs, endpoint and buffer path (the e2e tests' builder).
-const seed = seedConf({ certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 60 });
-const silent = pino({ level: 'error' });
-/** Runs one config through the real receiver: warm-up, then the measured load. */
-async function measure(name: string, conf: string): Promise<Result> {
-  writeFileSync(join(dir, name), conf);
-  const receiver = await startReceiver({ configPath: join(dir, name), processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
-  const result = await load(receiver.port, certs);
-  await receiver.close();
-  return result;
+try {
+  writeFileSync(join(dir, 'certs.json'), JSON.stringify(certs));
+  // The guide's config, changed only in certs, endpoint and buffer path (the e2e tests' builder).
+  const seed = seedConf({ certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 60 });
+  writeFileSync(join(dir, 'seed.conf'), seed);
+  // Same pipeline with the S3 match swapped for out_null: isolates the buffer's and S3's share.
+  writeFileSync(join(dir, 'null.conf'), seed.replace(/<match test\.log>[\s\S]*?<\/match>/, '<match test.log>\n  @type null\n</match>'));
+  const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : [];
+  if (TARGETS.includes('bare')) results.bareNodeHttps = await target(['bare', join(dir, 'certs.json')], certs);
+  if (TARGETS.includes('null')) results.auditrelayNullOutput = await target(['receiver', join(dir, 'null.conf')], certs);
+  if (TARGETS.includes('seed')) results.auditrelaySeedPipeline = await target(['receiver', join(dir, 'seed.conf')], certs, prof);
+} finally {
+  s3.close();
+  rmSync(dir, { recursive: true, force: true });
 }
-// Same pipeline with the S3 match swapped for out_null: isolates the buffer's share.
-const nullResult = await measure('null.conf', seed.replace(/<match test\.log>[\s\S]*?<\/match>/, '<match test.log>\n  @type null\n</match>'));
-const arResult = await measure('fluent.conf', seed);
-s3.close();
 
+const bare = results.bareNodeHttps;
+for (const points of Object.values(results)) {
+  points.forEach((p, i) => {
+    if (!bare) return;
+    p.ratioToBare = +(p.eventsPerSec / bare[i].eventsPerSec).toFixed(3);
+    // Bare's CPU per event over ours: the ratio one core would reach if both
+    // had it to themselves (throughput ratios suffer when others share the cores).
+    p.cpuRatioToBare = +(bare[i].cpuMicrosPerEvent / p.cpuMicrosPerEvent).toFixed(3);
+  });
+}
+const seedPoints = results.auditrelaySeedPipeline;
+const generator = bare && seedPoints ? CONNECTIONS.map((n, i) => {
+  const bareOverOurs = +(bare[i].eventsPerSec / seedPoints[i].eventsPerSec).toFixed(2);
+  return { connections: n, bareOverOurs, generatorDroveBareWellAbove: bareOverOurs >= 1.2 };
+}) : [];
 const out = {
-  bench: 'receiver', date: new Date().toISOString(), node: process.version, concurrency: CONCURRENCY,
-  bareNodeHttps: bareResult, auditrelayNullOutput: nullResult, auditrelaySeedPipeline: arResult,
-  ratioNullOutputToBare: +(nullResult.eventsPerSec / bareResult.eventsPerSec).toFixed(3),
-  ratio: +(arResult.eventsPerSec / bareResult.eventsPerSec).toFixed(3),
+  bench: 'receiver', date: new Date().toISOString(),
+  machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadavgBefore: loadBefore, loadavgAfter: loadavg().map((l) => +l.toFixed(2)) },
+  generator: 'autocannon 8 (separate process, keep-alive mTLS, pipelining 1), 691-byte session.start body',
+  secondsPerPoint: SECONDS, warmupSecondsPerPoint: WARMUP,
+  ...results,
+  generatorCheck: generator,
 };
-mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
-writeFileSync(new URL('./results/receiver.json', import.meta.url), JSON.stringify(out, null, 2) + '\n');
-console.log(JSON.stringify(out, null, 2));
+const outFile = process.env.BENCH_OUT ?? here('results/receiver.json');
+mkdirSync(here('results/'), { recursive: true });
+writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
+
+const row = (name: string, p: Point): string =>
+  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
+for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
+for (const g of generator) {
+  console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
+}
+console.log(`load average before ${loadBefore.join(' ')}, after ${out.machine.loadavgAfter.join(' ')}; wrote ${outFile}`);

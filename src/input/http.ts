@@ -179,6 +179,19 @@ export class HttpInput implements Input {
         });
       },
     });
+    // That route hijacks every reply, so on the main server Fastify's router,
+    // hooks and content-type step did nothing but cost ~7% of the seed
+    // pipeline's time (bench/receiver profile): its requests go straight to
+    // in_http's logic, which applies its own limits. Fastify still owns the
+    // server (TLS, keep-alive, timeouts, client errors, close); the route stays
+    // for the extra servers Fastify binds for `bind localhost` (::1 and 127.0.0.1).
+    server.removeAllListeners('request');
+    server.on('request', (req: IncomingMessage, res: ServerResponse) => {
+      this.#handle(req, res, req).catch((err: unknown) => {
+        log.error({ err }, 'unexpected error while answering a request');
+        if (!res.headersSent) sendResponse(res, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
+      });
+    });
   }
 
   /**
