@@ -1,0 +1,52 @@
+// What in_http counts for the prometheus source (docs/compatibility.md, README "Metrics and
+// health"). The request path only bumps plain numbers here; prom-client objects are
+// built from these at scrape time, so an idle scraper costs the hot path nothing.
+
+/** Latency bucket bounds in seconds (`le` labels). */
+export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+
+/**
+ * Every path is a tag, so a client can invent tags without end: past this many
+ * distinct tags, further new ones are counted under OTHER_TAG.
+ */
+export const MAX_TAGS = 500;
+export const OTHER_TAG = '_other';
+
+/** What one request leaves for the stats once answered. */
+export interface RequestNote {
+  tag: string | undefined;
+  bytes: number;
+}
+
+export class HttpStats {
+  /** `${tag}\u0000${code}` → requests answered. */
+  readonly requests = new Map<string, number>();
+  readonly #tags = new Set<string>();
+  bytesIn = 0;
+  /** Per bucket of LATENCY_BUCKETS (not cumulative), then one for +Inf. */
+  readonly latencyCounts = new Float64Array(LATENCY_BUCKETS.length + 1);
+  latencySum = 0;
+  latencyCount = 0;
+  /** OpenSSL reason (e.g. `certificate_required`) → refused handshakes. */
+  readonly tlsFailures = new Map<string, number>();
+
+  request(tag: string, code: number, bytes: number, seconds: number): void {
+    let t = tag;
+    if (!this.#tags.has(t)) {
+      if (this.#tags.size >= MAX_TAGS) t = OTHER_TAG;
+      else this.#tags.add(t);
+    }
+    const key = `${t}\u0000${code}`;
+    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    this.bytesIn += bytes;
+    let i = 0;
+    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
+    this.latencyCounts[i] += 1;
+    this.latencySum += seconds;
+    this.latencyCount += 1;
+  }
+
+  tlsFailure(reason: string): void {
+    this.tlsFailures.set(reason, (this.tlsFailures.get(reason) ?? 0) + 1);
+  }
+}
