@@ -122,13 +122,22 @@ type LatencyLabels = 'plugin_id' | 'le';
 /** A histogram whose buckets are HttpStats' counts, read at scrape time (the hot path never touches prom-client). */
 class SnapshotHistogram extends Histogram<LatencyLabels> {
   readonly #plugins: Plugins;
+  /** Never observed: gives name, help, type and aggregator in prom-client's own shape. */
+  readonly #shape: Histogram<LatencyLabels>;
   constructor(plugins: Plugins) {
-    super({ name: LATENCY_NAME, help: 'in_http time from request headers to the answer written.', labelNames: ['plugin_id'], buckets: [...LATENCY_BUCKETS], registers: [] });
+    const config = { name: LATENCY_NAME, help: 'in_http time from request headers to the answer written.', labelNames: ['plugin_id'] as const, buckets: [...LATENCY_BUCKETS], registers: [] };
+    super(config);
+    this.#shape = new Histogram<LatencyLabels>(config);
     this.#plugins = plugins;
   }
 
-  override async get(): ReturnType<Histogram<LatencyLabels>['get']> {
-    const base = await super.get();
+  override get(): ReturnType<Histogram<LatencyLabels>['get']> {
+    return this.getForPromString();
+  }
+
+  /** What prom-client's Registry reads when it writes the text (Histogram's own would read its observations). */
+  async getForPromString(): ReturnType<Histogram<LatencyLabels>['get']> {
+    const base = await this.#shape.get();
     const values: typeof base.values = [];
     for (const { pluginId, input } of https(this.#plugins)) {
       const s = input.stats;
