@@ -10,6 +10,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
 import type { Input, PluginContext, PluginEntry } from '../plugin-api.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { buffered, metricsRegistry } from './prometheus-metrics.ts';
@@ -40,6 +41,13 @@ export class PrometheusInput implements Input {
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
+    for (const key of ['metrics_path', 'aggregated_metrics_path'] as const) {
+      const v = p[key];
+      if (!v.startsWith('/') || v === '/healthz' || v === '/readyz') {
+        throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get(key)?.pos ?? element.pos,
+          `${key} '${v}' must be a path starting with '/' other than /healthz and /readyz, e.g. /metrics`);
+      }
+    }
     this.#p = p;
     this.#ctx = ctx;
     this.#plugins = ctx.plugins ?? (() => []);

@@ -188,3 +188,18 @@ test('/readyz: 503 while a source is not listening (before start)', async (t) =>
   assert.deepEqual(agent.plugins.map((e) => `${e.category}:${e.type}:${e.pluginId}`),
     ['output:null:object:3e8', 'input:http:in_http', 'input:prometheus:object:410', 'input:prometheus_output_monitor:object:424', 'input:prometheus_monitor:object:438']);
 });
+
+test('a metrics_path without a leading / (or taking /readyz) is one error naming file:line and the fix', async (t) => {
+  const defer = cleanup(t);
+  const dir = await mkdtemp(join(tmpdir(), 'ar-prom-bad-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const confPath = join(dir, 'fluent.conf');
+  for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz']]) {
+    await writeFile(confPath, `<source>\n  @type prometheus\n  ${param} ${value}\n</source>\n`);
+    assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'AR_CONF_BAD_VALUE');
+      assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz and /readyz`));
+      return true;
+    });
+  }
+});
