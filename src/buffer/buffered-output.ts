@@ -20,6 +20,7 @@ import { MemoryBuffer } from './memory-buffer.ts';
 import { chunkKeyInfoOf, resolveBufferConfig, type BufferConfig, type BufferDefaults } from './params.ts';
 import { metadataKeyOf, type BackupLocation, type ChunkStorage } from './storage.ts';
 import { TimekeyCalculator } from './timekey.ts';
+import type { LatencyBuckets } from './latency.ts';
 
 /** How long `overflow_action block` waits for space before failing the write anyway. */
 const BLOCK_MAX_WAIT_MS = 30_000;
@@ -64,6 +65,8 @@ export interface BufferCounters {
   /** Unix ms of the first failed write since the last success; undefined while writes succeed. */
   failingSince: number | undefined;
   lastSuccessAt: number | undefined;
+  /** Seconds per sink write (live object, read at scrape time). */
+  writeLatency: LatencyBuckets;
 }
 
 /** What out_file/out_s3 need to expand `${tag}`, `${key}` and strftime placeholders like Fluentd. */
@@ -220,6 +223,7 @@ export class BufferedOutput implements Output {
       oldestChunkCreatedAt: oldestAt,
       failingSince: f.failingSince,
       lastSuccessAt: f.lastSuccessAt,
+      writeLatency: f.writeLatency,
       emitCount: this.#emitCount,
       emitRecords: this.#emitRecords,
       writeCount: f.writeCount,

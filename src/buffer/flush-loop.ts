@@ -8,6 +8,7 @@ import { UnrecoverableChunkError, type ChunkSink } from '../plugin-api.ts';
 import type { BufferChunk } from './chunk.ts';
 import type { BufferState } from './buffer-state.ts';
 import { RetryState } from './retry-state.ts';
+import { LatencyBuckets } from './latency.ts';
 import { backupChunk, type BackupLocation } from './storage.ts';
 
 export interface FlushCounters {
@@ -26,6 +27,8 @@ export interface FlushCounters {
   failingSince: number | undefined;
   /** Unix ms of the last successful write. */
   lastSuccessAt: number | undefined;
+  /** Seconds per sink write (an S3 PUT or multipart upload), failed ones included. */
+  readonly writeLatency: LatencyBuckets;
 }
 
 /** Fluentd's slow_flush_log_threshold default (seconds). */
@@ -35,7 +38,7 @@ export class FlushLoop {
   retry: RetryState | undefined;
   readonly counters: FlushCounters = {
     writeCount: 0, writeSecondaryCount: 0, numErrors: 0, rollbackCount: 0, flushedRecords: 0, flushedBytes: 0, retryCount: 0,
-    flushTimeMs: 0, slowFlushCount: 0, failingSince: undefined, lastSuccessAt: undefined,
+    flushTimeMs: 0, slowFlushCount: 0, failingSince: undefined, lastSuccessAt: undefined, writeLatency: new LatencyBuckets(),
   };
   readonly #state: BufferState;
   readonly #sink: ChunkSink;
@@ -170,6 +173,7 @@ export class FlushLoop {
   #timed(began: number): void {
     const ms = performance.now() - began;
     this.counters.flushTimeMs += ms;
+    this.counters.writeLatency.observe(ms / 1000);
     if (ms > SLOW_FLUSH_SECONDS * 1000) this.counters.slowFlushCount += 1;
   }
 

@@ -2,8 +2,7 @@
 // health"). The request path only bumps plain numbers here; prom-client objects are
 // built from these at scrape time, so an idle scraper costs the hot path nothing.
 
-/** Latency bucket bounds in seconds (`le` labels). */
-export const LATENCY_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10] as const;
+import { LatencyBuckets } from '../buffer/latency.ts';
 
 /**
  * Every path is a tag, so a client can invent tags without end: past this many
@@ -23,10 +22,8 @@ export class HttpStats {
   readonly requests = new Map<string, number>();
   readonly #tags = new Set<string>();
   bytesIn = 0;
-  /** Per bucket of LATENCY_BUCKETS (not cumulative), then one for +Inf. */
-  readonly latencyCounts = new Float64Array(LATENCY_BUCKETS.length + 1);
-  latencySum = 0;
-  latencyCount = 0;
+  /** Time from request headers to the answer written. */
+  readonly latency = new LatencyBuckets();
   /** OpenSSL reason (e.g. `certificate_required`) → refused handshakes. */
   readonly tlsFailures = new Map<string, number>();
 
@@ -39,11 +36,7 @@ export class HttpStats {
     const key = `${t}\u0000${code}`;
     this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
     this.bytesIn += bytes;
-    let i = 0;
-    while (i < LATENCY_BUCKETS.length && seconds > LATENCY_BUCKETS[i]) i++;
-    this.latencyCounts[i] += 1;
-    this.latencySum += seconds;
-    this.latencyCount += 1;
+    this.latency.observe(seconds);
   }
 
   tlsFailure(reason: string): void {

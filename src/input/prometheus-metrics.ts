@@ -7,7 +7,7 @@ import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { PluginEntry } from '../plugin-api.ts';
 import { BufferedOutput, type BufferCounters } from '../buffer/buffered-output.ts';
 import { HttpInput } from './http.ts';
-import { LATENCY_BUCKETS } from './http-stats.ts';
+import { LATENCY_BUCKETS, type LatencyBuckets } from '../buffer/latency.ts';
 
 type Plugins = () => readonly PluginEntry[];
 type Pick = (c: BufferCounters) => number | undefined;
@@ -82,6 +82,8 @@ export function metricsRegistry(plugins: Plugins): Registry {
       g.set({ plugin_id: entry.pluginId, type: entry.type }, counters.failingSince === undefined ? 0 : (Date.now() - counters.failingSince) / 1000);
     }
   });
+  registry.registerMetric(new SnapshotHistogram('auditrelay_output_write_duration_seconds', 'Time per chunk write of a buffered output (an S3 upload), failed writes included.',
+    () => buffered(plugins).map(({ entry, counters }) => ({ labels: { plugin_id: entry.pluginId, type: entry.type }, buckets: counters.writeLatency }))));
   httpMetrics(registry, plugins);
   return registry;
 }
@@ -113,42 +115,45 @@ function httpMetrics(registry: Registry, plugins: Plugins): void {
       for (const { pluginId, input } of https(plugins)) for (const [reason, n] of input.stats.tlsFailures) this.inc({ plugin_id: pluginId, reason }, n);
     },
   });
-  registry.registerMetric(new SnapshotHistogram(plugins));
+  registry.registerMetric(new SnapshotHistogram('auditrelay_http_request_duration_seconds', 'in_http time from request headers to the answer written.',
+    () => https(plugins).map(({ pluginId, input }) => ({ labels: { plugin_id: pluginId }, buckets: input.stats.latency }))));
 }
 
-const LATENCY_NAME = 'auditrelay_http_request_duration_seconds';
-type LatencyLabels = 'plugin_id' | 'le';
+type SeriesLabels = Record<string, string>;
+type Series = () => { labels: SeriesLabels; buckets: LatencyBuckets }[];
 
-/** A histogram whose buckets are HttpStats' counts, read at scrape time (the hot path never touches prom-client). */
-class SnapshotHistogram extends Histogram<LatencyLabels> {
-  readonly #plugins: Plugins;
+/** A histogram whose buckets are LatencyBuckets counts, read at scrape time (hot paths never touch prom-client). */
+class SnapshotHistogram extends Histogram<string> {
+  readonly #series: Series;
+  readonly #name: string;
   /** Never observed: gives name, help, type and aggregator in prom-client's own shape. */
-  readonly #shape: Histogram<LatencyLabels>;
-  constructor(plugins: Plugins) {
-    const config = { name: LATENCY_NAME, help: 'in_http time from request headers to the answer written.', labelNames: ['plugin_id'] as const, buckets: [...LATENCY_BUCKETS], registers: [] };
+  readonly #shape: Histogram<string>;
+  constructor(name: string, help: string, series: Series) {
+    const config = { name, help, buckets: [...LATENCY_BUCKETS], registers: [] };
     super(config);
-    this.#shape = new Histogram<LatencyLabels>(config);
-    this.#plugins = plugins;
+    this.#shape = new Histogram<string>(config);
+    this.#series = series;
+    this.#name = name;
   }
 
-  override get(): ReturnType<Histogram<LatencyLabels>['get']> {
+  override get(): ReturnType<Histogram<string>['get']> {
     return this.getForPromString();
   }
 
   /** What prom-client's Registry reads when it writes the text (Histogram's own would read its observations). */
-  async getForPromString(): ReturnType<Histogram<LatencyLabels>['get']> {
+  async getForPromString(): ReturnType<Histogram<string>['get']> {
     const base = await this.#shape.get();
     const values: typeof base.values = [];
-    for (const { pluginId, input } of https(this.#plugins)) {
-      const s = input.stats;
+    const name = this.#name;
+    for (const { labels, buckets } of this.#series()) {
       let cumulative = 0;
       LATENCY_BUCKETS.forEach((le, i) => {
-        cumulative += s.latencyCounts[i];
-        values.push({ metricName: `${LATENCY_NAME}_bucket`, labels: { plugin_id: pluginId, le }, value: cumulative });
+        cumulative += buckets.counts[i]!;
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le }, value: cumulative });
       });
-      values.push({ metricName: `${LATENCY_NAME}_bucket`, labels: { plugin_id: pluginId, le: '+Inf' }, value: s.latencyCount });
-      values.push({ metricName: `${LATENCY_NAME}_sum`, labels: { plugin_id: pluginId }, value: s.latencySum });
-      values.push({ metricName: `${LATENCY_NAME}_count`, labels: { plugin_id: pluginId }, value: s.latencyCount });
+      values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: buckets.count });
+      values.push({ metricName: `${name}_sum`, labels, value: buckets.sum });
+      values.push({ metricName: `${name}_count`, labels, value: buckets.count });
     }
     return { ...base, values };
   }

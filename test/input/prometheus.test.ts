@@ -126,6 +126,8 @@ test('/metrics: Fluentd names and labels, moving with traffic and refusals; /hea
   assert.equal(after.one('fluentd_output_status_num_errors', out), 0);
   assert.ok(after.one('fluentd_output_status_flush_time_count', out) >= 0);
   assert.equal(after.one('auditrelay_buffer_oldest_chunk_age_seconds', out), 0);
+  assert.equal(after.one('auditrelay_output_write_duration_seconds_count', out), after.one('fluentd_output_status_write_count', out));
+  assert.ok(after.one('auditrelay_output_write_duration_seconds_sum', out) > 0);
   assert.equal((await get(metrics, '/aggregated_metrics')).status, 200);
   assert.deepEqual(await get(metrics, '/healthz'), { status: 200, body: 'ok\n', type: 'text/plain; charset=utf-8' });
   assert.equal((await get(metrics, '/readyz')).status, 200);
@@ -150,6 +152,7 @@ test('/readyz: 503 once uploads fail past ready_failure_threshold (S3 down), 200
     return s.one('fluentd_output_status_num_errors', out) >= 1 ? s : undefined;
   }, 10_000, 50);
   assert.ok(firstError.one('fluentd_output_status_rollback_count', out) >= 1);
+  assert.ok(firstError.one('auditrelay_output_write_duration_seconds_count', out) >= 1, 'a failed upload is timed too');
   // Failing, but not yet for longer than the 1 s threshold: still ready.
   const early = await get(metrics, '/readyz');
   if (Date.now() - downAt < 900) assert.equal(early.status, 200, early.body);
