@@ -1,4 +1,4 @@
-// Request-line and query handling as Fluentd's in_http does it (docs/compatibility.md §1
+// Request-line, query and record helpers as Fluentd's in_http does it (docs/compatibility.md §1
 // "Tag from URL", O3): Ruby's URI.parse on the raw target, then
 // `path[1..-1].split('/').join('.')` — no percent-decoding, no normalising.
 
