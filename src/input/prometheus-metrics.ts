@@ -53,22 +53,36 @@ function https(plugins: Plugins): { pluginId: string; input: HttpInput }[] {
   return out;
 }
 
-export function metricsRegistry(plugins: Plugins): Registry {
+export interface SourceLabels {
+  /** The prometheus source's `<labels>`: on every series. */
+  readonly base: Record<string, string>;
+  /** prometheus_output_monitor's: on fluentd_output_status_*. */
+  readonly output: Record<string, string>;
+  /** prometheus_monitor's: on fluentd_status_*. */
+  readonly status: Record<string, string>;
+}
+
+export function metricsRegistry(plugins: Plugins, labels: SourceLabels = { base: {}, output: {}, status: {} }): Registry {
   const registry = new Registry();
+  registry.setDefaultLabels(labels.base);
+  const outKeys = Object.keys(labels.output);
+  const statusKeys = Object.keys(labels.status);
   const gauge = (name: string, help: string, labelNames: string[], fill: (g: Gauge) => void): void => {
     new Gauge({ name, help, labelNames, registers: [registry], collect() { this.reset(); fill(this); } });
   };
   for (const [name, help, pick] of OUTPUT_STATUS) {
-    gauge(`fluentd_output_status_${name}`, help, ['plugin_id', 'type'], (g) => {
+    gauge(`fluentd_output_status_${name}`, help, [...outKeys, 'plugin_id', 'type'], (g) => {
       for (const { entry, counters } of buffered(plugins)) {
         const v = pick(counters);
-        if (v !== undefined) g.set({ plugin_id: entry.pluginId, type: entry.type }, v);
+        if (v !== undefined) g.set({ ...labels.output, plugin_id: entry.pluginId, type: entry.type }, v);
       }
     });
   }
   for (const [name, help, pick] of STATUS) {
-    gauge(`fluentd_status_${name}`, help, ['plugin_id', 'plugin_category', 'type'], (g) => {
-      for (const { entry, counters } of buffered(plugins)) g.set({ plugin_id: entry.pluginId, plugin_category: 'output', type: entry.type }, pick(counters) ?? 0);
+    gauge(`fluentd_status_${name}`, help, [...statusKeys, 'plugin_id', 'plugin_category', 'type'], (g) => {
+      for (const { entry, counters } of buffered(plugins)) {
+        g.set({ ...labels.status, plugin_id: entry.pluginId, plugin_category: 'output', type: entry.type }, pick(counters) ?? 0);
+      }
     });
   }
   gauge('auditrelay_buffer_oldest_chunk_age_seconds', 'Age of the oldest unflushed chunk (0 when the buffer is empty).', ['plugin_id', 'type'], (g) => {

@@ -29,6 +29,27 @@ const monitorParams = {
   gauge_all: { type: 'bool', default: true, desc: 'Accepted for compatibility (the figures are gauges, its default).' },
 } as const satisfies ParamSchema;
 
+/**
+ * A `<labels>` section (fluent-plugin-prometheus): constant labels, `${hostname}` and
+ * `${worker_id}` expanded. Record accessors (`$.key`) have no record here: an error.
+ */
+export function labelsOf(element: ConfigElement, ctx: PluginContext): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const section of element.sections('labels')) {
+    for (const key of section.params.keys()) {
+      const raw = section.take(key)!;
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(key) || ['plugin_id', 'type', 'plugin_category', 'le'].includes(key)) {
+        throw new ConfigError('AR_CONF_BAD_VALUE', raw.pos, `label name '${key}' is not a free Prometheus label name; use letters, digits and _ (not plugin_id, type, plugin_category or le)`);
+      }
+      if (raw.value.startsWith('$.') || raw.value.startsWith('$[')) {
+        throw new ConfigError('AR_CONF_BAD_VALUE', raw.pos, `label ${key}: record accessor syntax is not available in <source> labels; write a constant, \${hostname} or \${worker_id}`);
+      }
+      out[key] = raw.value.replaceAll('${hostname}', ctx.hostname).replaceAll('${worker_id}', String(ctx.workerId));
+    }
+  }
+  return out;
+}
+
 export class PrometheusInput implements Input {
   static readonly type = 'prometheus';
   readonly #p;
@@ -52,9 +73,15 @@ export class PrometheusInput implements Input {
     this.#ctx = ctx;
     this.#plugins = ctx.plugins ?? (() => []);
     this.#target = { port: p.port, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
-    const registry = metricsRegistry(this.#plugins);
+    const labels = labelsOf(element, ctx);
+    // Built at the first scrape: every source (and its <labels>) exists by then.
+    let registry: ReturnType<typeof metricsRegistry> | undefined;
+    const metrics = (): Promise<string> => {
+      registry ??= metricsRegistry(this.#plugins, { base: labels, ...monitorLabels(this.#plugins()) });
+      return registry.metrics();
+    };
     this.#server = createServer((req, res) => {
-      this.#answer(req, res, () => registry.metrics(), registry.contentType).catch((err: unknown) => {
+      this.#answer(req, res, metrics).catch((err: unknown) => {
         ctx.log.error({ err }, 'metrics request failed');
         if (!res.headersSent) send(res, 500, `${(err as Error).message}\n`);
       });
@@ -93,10 +120,10 @@ export class PrometheusInput implements Input {
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
 
-  async #answer(req: IncomingMessage, res: ServerResponse, metrics: () => Promise<string>, contentType: string): Promise<void> {
+  async #answer(req: IncomingMessage, res: ServerResponse, metrics: () => Promise<string>): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'use GET\n');
-    if (path === this.#p.metrics_path || path === this.#p.aggregated_metrics_path) return send(res, 200, await metrics(), contentType);
+    if (path === this.#p.metrics_path || path === this.#p.aggregated_metrics_path) return send(res, 200, await metrics(), PROMETHEUS_TEXT);
     if (path === '/healthz') return send(res, 200, 'ok\n');
     if (path === '/readyz') {
       const why = this.notReady();
@@ -127,8 +154,11 @@ export class PrometheusInput implements Input {
 /** `@type prometheus_output_monitor`: its fluentd_output_status_* are always on /metrics. */
 export class PrometheusOutputMonitorInput implements Input {
   static readonly type: string = 'prometheus_output_monitor';
+  /** Its `<labels>`: added to the fluentd_output_status_* / fluentd_status_* series. */
+  readonly labels: Record<string, string>;
   constructor(element: ConfigElement, ctx: PluginContext) {
     configureParams(monitorParams, element, (m) => ctx.log.warn(m));
+    this.labels = labelsOf(element, ctx);
   }
 
   async start(): Promise<void> {}
@@ -139,6 +169,19 @@ export class PrometheusOutputMonitorInput implements Input {
 export class PrometheusMonitorInput extends PrometheusOutputMonitorInput {
   static override readonly type: string = 'prometheus_monitor';
 }
+
+/** The `<labels>` of the monitor sources: output_monitor's go on fluentd_output_status_*, monitor's on fluentd_status_*. */
+function monitorLabels(plugins: readonly PluginEntry[]): { output: Record<string, string>; status: Record<string, string> } {
+  const output: Record<string, string> = {};
+  const status: Record<string, string> = {};
+  for (const e of plugins) {
+    if (e.plugin instanceof PrometheusMonitorInput) Object.assign(status, e.plugin.labels);
+    else if (e.plugin instanceof PrometheusOutputMonitorInput) Object.assign(output, e.plugin.labels);
+  }
+  return { output, status };
+}
+
+const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
 
 function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
   res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts, type CertFiles } from '../support/certs.ts';
 import { cleanup } from '../support/cleanup.ts';
@@ -26,10 +26,16 @@ const PROMETHEUS = `<source>
   @type prometheus
   port 0
   ready_failure_threshold 1
+  <labels>
+    host \${hostname}
+  </labels>
 </source>
 <source>
   @type prometheus_output_monitor
   interval 10
+  <labels>
+    stage prod
+  </labels>
 </source>
 <source>
   @type prometheus_monitor
@@ -97,6 +103,10 @@ test('/metrics: Fluentd names and labels, moving with traffic and refusals; /hea
   assert.equal(before.one('fluentd_output_status_buffer_available_space_ratio', out), 100);
   assert.equal(before.one('fluentd_status_buffer_queue_length', { ...out, plugin_category: 'output' }), 0);
   assert.equal(before.sum('auditrelay_http_requests_total'), 0);
+  // <labels>: the source's on every series, prometheus_output_monitor's on fluentd_output_status_* only.
+  assert.equal(before.one('fluentd_output_status_emit_count', { ...out, stage: 'prod', host: hostname() }), 0);
+  assert.deepEqual(before.samples.filter((x) => x.labels.host !== hostname()), []);
+  assert.deepEqual(before.samples.filter((x) => x.name.startsWith('fluentd_status_') && x.labels.stage !== undefined), []);
 
   const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < 5; i++) {
@@ -134,8 +144,8 @@ test('/metrics: Fluentd names and labels, moving with traffic and refusals; /hea
   const missing = await get(metrics, '/nope');
   assert.equal(missing.status, 404);
   assert.match(missing.body, /try \/metrics, \/healthz or \/readyz/);
-  // The no-op monitor sources load without an unused-parameter warning.
-  assert.deepEqual(r.log.entries().filter((e) => (e.level as number) >= 40 && /'interval'|prometheus/.test(String(e.msg))), []);
+  // The monitor sources and every <labels> load without an unused-parameter or placeholder warning.
+  assert.deepEqual(r.log.entries().filter((e) => (e.level as number) >= 40 && /interval|labels|gauge_all|prometheus|hostname/.test(String(e.msg))), []);
   t.diagnostic(`latency sum ${mid.one('auditrelay_http_request_duration_seconds_sum').toFixed(4)} s over 7 requests`);
 });
 
@@ -192,7 +202,7 @@ test('/readyz: 503 while a source is not listening (before start)', async (t) =>
     ['output:null:object:3e8', 'input:http:in_http', 'input:prometheus:object:410', 'input:prometheus_output_monitor:object:424', 'input:prometheus_monitor:object:438']);
 });
 
-test('a metrics_path without a leading / (or taking /readyz) is one error naming file:line and the fix', async (t) => {
+test('a bad metrics_path or <labels> entry is one error naming file:line and the fix', async (t) => {
   const defer = cleanup(t);
   const dir = await mkdtemp(join(tmpdir(), 'ar-prom-bad-'));
   defer(() => rm(dir, { recursive: true, force: true }));
@@ -202,6 +212,15 @@ test('a metrics_path without a leading / (or taking /readyz) is one error naming
     assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'AR_CONF_BAD_VALUE');
       assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz and /readyz`));
+      return true;
+    });
+  }
+  for (const [line, says] of [['tag $.tag', /record accessor syntax is not available/], ['type x', /label name 'type' is not a free Prometheus label name/]] as const) {
+    await writeFile(confPath, `<source>\n  @type prometheus_output_monitor\n  <labels>\n    ${line}\n  </labels>\n</source>\n`);
+    assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
+      assert.equal(err.code, 'AR_CONF_BAD_VALUE');
+      assert.match(err.message, /fluent\.conf:4/);
+      assert.match(err.message, says);
       return true;
     });
   }
