@@ -1,6 +1,6 @@
-// What in_http counts for the prometheus source (docs/compatibility.md, README "Metrics and
-// health"). The request path only bumps plain numbers here; prom-client objects are
-// built from these at scrape time, so an idle scraper costs the hot path nothing.
+// What in_http counts for the prometheus source (README "Metrics and health"). The
+// request path only bumps plain numbers here; prom-client objects are built from these
+// at scrape time, so an idle scraper costs the hot path nothing.
 
 import { LatencyBuckets } from '../buffer/latency.ts';
 

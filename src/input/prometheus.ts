@@ -132,7 +132,7 @@ export class PrometheusInput implements Input {
     send(res, 404, `not found; try ${this.#p.metrics_path}, /healthz or /readyz\n`);
   }
 
-  /** Why the receiver is not ready (empty: ready): a source not listening, or uploads failing past the threshold. */
+  /** Why the receiver is not ready (empty: ready): a source not listening, a full buffer, or uploads failing past the threshold. */
   notReady(now = Date.now()): string[] {
     const why: string[] = [];
     for (const e of this.#plugins()) {
@@ -142,6 +142,10 @@ export class PrometheusInput implements Input {
     }
     const limit = this.#p.ready_failure_threshold * 1000;
     for (const { entry, counters } of buffered(this.#plugins)) {
+      const used = counters.stageBytes + counters.queueBytes;
+      if (used >= counters.totalLimitBytes) {
+        why.push(`output ${entry.pluginId} (@type ${entry.type}): buffer full (${used} of total_limit_size ${counters.totalLimitBytes} bytes), new events get 503`);
+      }
       const since = counters.failingSince;
       if (since !== undefined && now - since > limit) {
         why.push(`output ${entry.pluginId} (@type ${entry.type}): writes failing for ${Math.round((now - since) / 1000)}s (ready_failure_threshold ${this.#p.ready_failure_threshold}s)`);

@@ -62,7 +62,7 @@ async function scrape(port: number, path = '/metrics'): Promise<Scrape> {
   return parsePrometheus(got.body);
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }): Promise<{ r: TestReceiver; s3: S3Store; certs: CertFiles; client: MtlsClient; metrics: number }> {
+async function setup(t: { after(fn: () => Promise<void> | void): void }, bufferExtra = ''): Promise<{ r: TestReceiver; s3: S3Store; certs: CertFiles; client: MtlsClient; metrics: number }> {
   const defer = cleanup(t);
   const certs = await makeCerts();
   defer(() => rm(certs.dir, { recursive: true, force: true }));
@@ -73,7 +73,7 @@ async function setup(t: { after(fn: () => Promise<void> | void): void }): Promis
   await s3.start();
   const conf = seedConf({
     certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 1,
-    bufferExtra: 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5',
+    bufferExtra: `flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5\n${bufferExtra}`,
   }).replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
   const r = await startTestReceiver(conf + PROMETHEUS, dir);
   defer(() => r.receiver.close());
@@ -182,11 +182,37 @@ test('/readyz: 503 once uploads fail past ready_failure_threshold (S3 down), 200
   const upAt = Date.now();
   await waitFor('/readyz 200', async () => ((await get(metrics, '/readyz')).status === 200 ? true : undefined), 10_000, 100);
   const recoveredMs = Date.now() - upAt;
-  const healed = await scrape(metrics);
+  // The retry state is dropped once the uploaded chunk is purged, a moment after the upload itself.
+  const healed = await waitFor('retry_wait 0', async () => {
+    const s = await scrape(metrics);
+    return s.one('fluentd_output_status_retry_wait', out) === 0 ? s : undefined;
+  }, 5_000, 50);
   assert.equal(healed.one('auditrelay_output_failing_seconds', out), 0);
-  assert.equal(healed.one('fluentd_output_status_retry_wait', out), 0);
   assert.ok(r.log.entries().some((e) => e.msg === 'retry succeeded.'));
   t.diagnostic(`/readyz 503 ${turnedMs} ms after S3 stopped; 200 again ${recoveredMs} ms after it returned`);
+});
+
+test('/readyz: 503 while the buffer is full (in_http answers 503), 200 once S3 drains it', async (t) => {
+  const { s3, client, metrics } = await setup(t, 'total_limit_size 2k');
+  await s3.stop();
+  const now = Math.floor(Date.now() / 1000);
+  let accepted = 0;
+  for (let n = 0; n < 200; n++) {
+    const a = await client.post('test.log', JSON.stringify({ event: 'user.login', time: isoAt(now - 1), uid: `full-${n}`, pad: 'x'.repeat(60) }));
+    if (a.status === 503) break;
+    assert.equal(a.status, 200, a.body);
+    accepted++;
+  }
+  assert.ok(accepted > 0 && accepted < 200, `accepted ${accepted}`);
+  const full = await get(metrics, '/readyz');
+  assert.equal(full.status, 503);
+  assert.match(full.body, /- output s3_out \(@type s3\): buffer full \(\d+ of total_limit_size 2048 bytes\), new events get 503\n/);
+  const s = await scrape(metrics);
+  assert.ok(s.one('fluentd_output_status_buffer_available_space_ratio', { plugin_id: 's3_out' }) <= 0);
+  assert.equal(s.one('auditrelay_http_requests_total', { tag: 'test.log', code: '503' }), 1);
+  await s3.start();
+  await waitFor('/readyz 200 after the drain', async () => ((await get(metrics, '/readyz')).status === 200 ? true : undefined), 10_000, 100);
+  t.diagnostic(`${accepted} events accepted before the buffer was full`);
 });
 
 test('/readyz: 503 while a source is not listening (before start)', async (t) => {
