@@ -26,6 +26,17 @@ export interface PluginContext {
   readonly emitToLabel: (label: string, tag: string, events: Event[]) => Promise<void>;
   /** The formatter of a plugin's <format> (absent → `defaultType`, configured from `fallback`); set by the router. */
   readonly createFormatter: (section: ConfigElement | undefined, defaultType: string, fallback?: ConfigElement) => Formatter;
+  /** Every input and output of the pipeline, for monitoring sources (prometheus); set by the router. */
+  readonly plugins?: () => readonly PluginEntry[];
+}
+
+/** One built plugin, as monitoring sees it (Fluentd's monitor_agent plugin info). */
+export interface PluginEntry {
+  readonly category: 'input' | 'output';
+  readonly type: string;
+  /** The `@id`, else Fluentd's `object:<hex>` form (stable for one config). */
+  readonly pluginId: string;
+  readonly plugin: Input | Output;
 }
 
 export interface Filter {

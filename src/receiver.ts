@@ -13,6 +13,7 @@ import type { ParamSchema } from './params/param-schema.ts';
 import { Pipeline } from './router/pipeline.ts';
 import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
 import { HttpInput } from './input/http.ts';
+import { PrometheusInput, PrometheusMonitorInput, PrometheusOutputMonitorInput } from './input/prometheus.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
 import { DedupFilter } from './filter/dedup.ts';
 import { StdoutOutput } from './output/stdout.ts';
@@ -44,7 +45,7 @@ export const systemParams = {
 
 /** Every plugin class; each one's `static type` is its @type name. */
 export const registry: PluginRegistry = pluginRegistry({
-  inputs: [HttpInput],
+  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput],
   filters: [RecordTransformerFilter, DedupFilter],
   outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });

@@ -21,6 +21,7 @@ import { MemoryBuffer } from './memory-buffer.ts';
 import { chunkKeyInfoOf, resolveBufferConfig, type BufferConfig, type BufferDefaults } from './params.ts';
 import { metadataKeyOf, type BackupLocation, type ChunkStorage } from './storage.ts';
 import { TimekeyCalculator } from './timekey.ts';
+import type { LatencyBuckets } from './latency.ts';
 
 /** How long `overflow_action block` waits for space before failing the write anyway. */
 const BLOCK_MAX_WAIT_MS = 30_000;
@@ -53,6 +54,22 @@ export interface BufferCounters {
   stageBytes: number; // stage_byte_size
   queueLength: number; // queue_length
   queueBytes: number; // queue_byte_size
+  totalLimitBytes: number; // total_limit_size
+  availableSpaceRatio: number; // available_buffer_space_ratios (percent)
+  flushTimeMs: number; // flush_time_count
+  slowFlushCount: number; // slow_flush_count
+  /** Seconds between the retry's start and its next attempt (prometheus retry_wait); 0 when not retrying. */
+  retryWaitSeconds: number;
+  retrying: boolean;
+  oldestTimekey: number | undefined; // buffer_oldest_timekey
+  newestTimekey: number | undefined; // buffer_newest_timekey
+  /** Unix seconds the oldest unflushed chunk was created. */
+  oldestChunkCreatedAt: number | undefined;
+  /** Unix ms of the first failed write since the last success; undefined while writes succeed. */
+  failingSince: number | undefined;
+  lastSuccessAt: number | undefined;
+  /** Seconds per sink write (live object, read at scrape time). */
+  writeLatency: LatencyBuckets;
 }
 
 /** What out_file/out_s3 need to expand `${tag}`, `${key}` and strftime placeholders like Fluentd. */
@@ -220,7 +237,33 @@ export class BufferedOutput implements Output {
 
   counters(): BufferCounters {
     const f = this.#flush.counters;
+    const st = this.#state;
+    const retry = this.#flush.retry;
+    const total = st.stageBytes + st.queueBytes;
+    let oldestTk: number | undefined;
+    let newestTk: number | undefined;
+    let oldestAt: number | undefined;
+    for (const c of [...st.stage.values(), ...st.queue, ...st.inFlight]) {
+      const tk = c.metadata.timekey;
+      if (tk !== undefined) {
+        if (oldestTk === undefined || tk < oldestTk) oldestTk = tk;
+        if (newestTk === undefined || tk > newestTk) newestTk = tk;
+      }
+      if (c.recordCount > 0 && (oldestAt === undefined || c.createdAt < oldestAt)) oldestAt = c.createdAt;
+    }
     return {
+      totalLimitBytes: this.config.totalLimitSize,
+      availableSpaceRatio: 100 - (total * 100) / this.config.totalLimitSize,
+      flushTimeMs: Math.round(f.flushTimeMs),
+      slowFlushCount: f.slowFlushCount,
+      retryWaitSeconds: retry ? retry.nextTime - retry.start : 0,
+      retrying: retry !== undefined,
+      oldestTimekey: oldestTk,
+      newestTimekey: newestTk,
+      oldestChunkCreatedAt: oldestAt,
+      failingSince: f.failingSince,
+      lastSuccessAt: f.lastSuccessAt,
+      writeLatency: f.writeLatency,
       emitCount: this.#emitCount,
       emitRecords: this.#emitRecords,
       writeCount: f.writeCount,

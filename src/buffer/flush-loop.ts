@@ -8,6 +8,7 @@ import { UnrecoverableChunkError, type ChunkSink, type SecondarySink } from '../
 import type { BufferChunk } from './chunk.ts';
 import type { BufferState } from './buffer-state.ts';
 import { RetryState } from './retry-state.ts';
+import { LatencyBuckets } from './latency.ts';
 import { backupChunk, type BackupLocation } from './storage.ts';
 
 export interface FlushCounters {
@@ -18,12 +19,26 @@ export interface FlushCounters {
   flushedRecords: number;
   flushedBytes: number;
   retryCount: number;
+  /** Milliseconds spent in sink writes (Fluentd's flush_time_count). */
+  flushTimeMs: number;
+  /** Writes slower than SLOW_FLUSH_SECONDS (Fluentd's slow_flush_count). */
+  slowFlushCount: number;
+  /** Unix ms of the first failed write since the last success (readiness); undefined when healthy. */
+  failingSince: number | undefined;
+  /** Unix ms of the last successful write. */
+  lastSuccessAt: number | undefined;
+  /** Seconds per sink write (an S3 PUT or multipart upload), failed ones included. */
+  readonly writeLatency: LatencyBuckets;
 }
+
+/** Fluentd's slow_flush_log_threshold default (seconds). */
+const SLOW_FLUSH_SECONDS = 20;
 
 export class FlushLoop {
   retry: RetryState | undefined;
   readonly counters: FlushCounters = {
     writeCount: 0, writeSecondaryCount: 0, numErrors: 0, rollbackCount: 0, flushedRecords: 0, flushedBytes: 0, retryCount: 0,
+    flushTimeMs: 0, slowFlushCount: 0, failingSince: undefined, lastSuccessAt: undefined, writeLatency: new LatencyBuckets(),
   };
   readonly #state: BufferState;
   readonly #sink: ChunkSink;
@@ -134,10 +149,16 @@ export class FlushLoop {
     const output = useSecondary ? this.#secondary! : this.#sink;
     this.counters.writeCount += 1;
     if (useSecondary) this.counters.writeSecondaryCount += 1;
+    const began = performance.now();
     try {
       await output.write(chunk);
+      this.#timed(began);
+      this.counters.failingSince = undefined;
+      this.counters.lastSuccessAt = Date.now();
       await this.#commitWrite(chunk, useSecondary);
     } catch (err) {
+      this.#timed(began);
+      this.counters.failingSince ??= Date.now();
       if (err instanceof UnrecoverableChunkError) {
         await this.#unrecoverable(chunk, useSecondary, err);
         return;
@@ -147,6 +168,13 @@ export class FlushLoop {
       this.counters.rollbackCount += 1;
       await this.#updateRetryState(chunk, useSecondary, err as Error);
     }
+  }
+
+  #timed(began: number): void {
+    const ms = performance.now() - began;
+    this.counters.flushTimeMs += ms;
+    this.counters.writeLatency.observe(ms / 1000);
+    if (ms > SLOW_FLUSH_SECONDS * 1000) this.counters.slowFlushCount += 1;
   }
 
   async #commitWrite(chunk: BufferChunk, secondary: boolean): Promise<void> {

@@ -1,7 +1,10 @@
-// Request-line and query handling as Fluentd's in_http does it (docs/compatibility.md §1
+// Request-line, query and record helpers as Fluentd's in_http does it (docs/compatibility.md §1
 // "Tag from URL", O3): Ruby's URI.parse on the raw target, then
 // `path[1..-1].split('/').join('.')` — no percent-decoding, no normalising.
 
+import type { IncomingMessage } from 'node:http';
+import { EventTime } from '../time/event-time.ts';
+import { OrderedObject, type JsonRecord } from '../value/json-value.ts';
 import { InputError } from './errors.ts';
 
 export interface RequestTarget {
@@ -60,3 +63,37 @@ export function rubyToF(text: string): number {
   const v = Number(m[0].replaceAll('_', '').trim());
   return Number.isFinite(v) ? v : 0;
 }
+
+export function addFields(record: JsonRecord, fields: [string, string][]): void {
+  if (record instanceof OrderedObject) for (const [k, v] of fields) record.set(k, v);
+  else for (const [k, v] of fields) Object.defineProperty(record, k, { value: v, writable: true, enumerable: true, configurable: true });
+}
+
+export function remoteAddr(req: IncomingMessage): string {
+  const xff = req.headers['x-forwarded-for'];
+  if (xff !== undefined) return (Array.isArray(xff) ? xff[0] : xff).split(',')[0];
+  const addr = req.socket.remoteAddress ?? '';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+/** Fluentd keeps HTTP/1.1 alive unless `Connection: close`; 1.0 only with keep-alive. */
+export function wantsKeepAlive(req: IncomingMessage): boolean {
+  const conn = req.headers.connection;
+  if (conn !== undefined) {
+    if (/close/i.test(conn)) return false;
+    if (/keep-alive/i.test(conn)) return true;
+  }
+  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
+}
+
+/** `?time=` is Float: Fluentd's float time parser splits its text on '.' (9 digits of nsec). */
+export function floatTime(f: number): EventTime {
+  const text = String(f);
+  const dot = text.indexOf('.');
+  if (dot < 0 || text.includes('e')) {
+    const sec = Math.floor(f);
+    return new EventTime(sec, Math.round((f - sec) * 1e9));
+  }
+  return new EventTime(Number(text.slice(0, dot)), Number(text.slice(dot + 1, dot + 10).padEnd(9, '0')));
+}
+

@@ -16,15 +16,15 @@ import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
-import { OrderedObject, type JsonRecord } from '../value/json-value.ts';
 import { createParser, parserTypes } from '../parser/registry.ts';
 import { configureTls } from './tls.ts';
 import { TlsGate } from './tls-gate.ts';
 import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
-import { splitTarget, tagFromPath, parseQuery, rubyToF } from './http-request.ts';
+import { splitTarget, tagFromPath, parseQuery, rubyToF, addFields, remoteAddr, wantsKeepAlive, floatTime } from './http-request.ts';
 import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
+import { HttpStats, type RequestNote } from './http-stats.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -61,9 +61,12 @@ export class HttpInput implements Input {
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
   #port = 0;
+  #listening = false;
   readonly #target: ListenTarget;
   readonly #tlsRequestCert: boolean;
   #gate: TlsGate | undefined;
+  /** Requests, bytes, latency and TLS refusals, read by the prometheus source. */
+  readonly stats = new HttpStats();
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
     const warn = (m: string) => ctx.log.warn(m);
@@ -118,6 +121,11 @@ export class HttpInput implements Input {
     return this.#port;
   }
 
+  /** True between a successful listen and stop (/readyz). */
+  get listening(): boolean {
+    return this.#listening;
+  }
+
   async start(): Promise<void> {
     try {
       await this.#app.listen({ port: this.#p.port, host: this.#p.bind, ...(this.#p.backlog ? { backlog: this.#p.backlog } : {}) });
@@ -126,6 +134,7 @@ export class HttpInput implements Input {
     }
     const addr = this.#app.server.address();
     this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
+    this.#listening = true;
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening http');
   }
 
@@ -133,6 +142,7 @@ export class HttpInput implements Input {
   #stopping = false;
 
   async stop(): Promise<void> {
+    this.#listening = false;
     this.#stopping = true;
     this.#gate?.stop();
     const server = this.#app.server;
@@ -150,7 +160,7 @@ export class HttpInput implements Input {
     const app = this.#app;
     const server = app.server;
     const log = this.#ctx.log;
-    if (server instanceof TlsServer) this.#gate = new TlsGate(server, log, this.#tlsRequestCert);
+    if (server instanceof TlsServer) this.#gate = new TlsGate(server, log, this.#tlsRequestCert, (reason) => this.stats.tlsFailure(reason));
     // Expect handling happens before the body is read (on_headers_complete).
     server.on('checkContinue', (req: IncomingMessage, res: ServerResponse) => {
       const size = req.headers['content-length'];
@@ -207,9 +217,12 @@ export class HttpInput implements Input {
     let release!: () => void;
     const turn = new Promise<void>((resolve) => (release = resolve));
     this.#emitTurns.set(socket, turn);
+    const began = performance.now();
+    const note: RequestNote = { tag: undefined, bytes: 0 };
     try {
-      await this.#process(req, res, bodyStream, previous, release);
+      await this.#process(req, res, bodyStream, previous, release, note);
     } finally {
+      this.stats.request(note.tag ?? this.#tagOf(req), res.headersSent ? res.statusCode : 500, note.bytes, (performance.now() - began) / 1000);
       release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
       if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
@@ -217,7 +230,7 @@ export class HttpInput implements Input {
   }
 
   async #process(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined,
-    previous: Promise<void> | undefined, release: () => void): Promise<void> {
+    previous: Promise<void> | undefined, release: () => void, note: RequestNote): Promise<void> {
     const method = req.method;
     if (method === 'GET') return sendResponse(res, 200, REASONS[200], NO_HEADERS, '', false);
     const origin = req.headers.origin;
@@ -227,6 +240,7 @@ export class HttpInput implements Input {
     }
     const body = await this.#readBody(bodyStream, res);
     if (body === undefined) return; // 413 already sent
+    note.bytes = body.length;
     const keepAlive = !this.#stopping && wantsKeepAlive(req);
     let decoded: Buffer;
     try {
@@ -240,6 +254,7 @@ export class HttpInput implements Input {
     let events: Event[];
     try {
       ({ tag, events } = this.#toEvents(req, decoded));
+      note.tag = tag;
     } catch (err) {
       if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'failed to process request');
       const message = Buffer.concat([Buffer.from('400 Bad Request\n'), Buffer.from((err as Error).message, 'latin1'), Buffer.from('\n')]);
@@ -258,6 +273,15 @@ export class HttpInput implements Input {
     }
     if (this.#p.use_204_response) return sendResponse(res, 204, REASONS[204], cors, '', keepAlive);
     sendResponse(res, 200, REASONS[200], cors.length ? [...TEXT_PLAIN, ...cors] : TEXT_PLAIN, '', keepAlive);
+  }
+
+  /** The tag of a request refused before its body was read (off the hot path); '' without one. */
+  #tagOf(req: IncomingMessage): string {
+    try {
+      return tagFromPath(splitTarget(req.url ?? '').path, this.#p.add_tag_prefix);
+    } catch {
+      return '';
+    }
   }
 
   #emitFailed(res: ServerResponse, err: Error, cors: readonly string[], keepAlive: boolean): void {
@@ -362,37 +386,3 @@ export class HttpInput implements Input {
     return out;
   }
 }
-
-function addFields(record: JsonRecord, fields: [string, string][]): void {
-  if (record instanceof OrderedObject) for (const [k, v] of fields) record.set(k, v);
-  else for (const [k, v] of fields) Object.defineProperty(record, k, { value: v, writable: true, enumerable: true, configurable: true });
-}
-
-function remoteAddr(req: IncomingMessage): string {
-  const xff = req.headers['x-forwarded-for'];
-  if (xff !== undefined) return (Array.isArray(xff) ? xff[0] : xff).split(',')[0];
-  const addr = req.socket.remoteAddress ?? '';
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
-}
-
-/** Fluentd keeps HTTP/1.1 alive unless `Connection: close`; 1.0 only with keep-alive. */
-function wantsKeepAlive(req: IncomingMessage): boolean {
-  const conn = req.headers.connection;
-  if (conn !== undefined) {
-    if (/close/i.test(conn)) return false;
-    if (/keep-alive/i.test(conn)) return true;
-  }
-  return req.httpVersionMajor === 1 && req.httpVersionMinor === 1;
-}
-
-/** `?time=` is Float: Fluentd's float time parser splits its text on '.' (9 digits of nsec). */
-function floatTime(f: number): EventTime {
-  const text = String(f);
-  const dot = text.indexOf('.');
-  if (dot < 0 || text.includes('e')) {
-    const sec = Math.floor(f);
-    return new EventTime(sec, Math.round((f - sec) * 1e9));
-  }
-  return new EventTime(Number(text.slice(0, dot)), Number(text.slice(dot + 1, dot + 10).padEnd(9, '0')));
-}
-

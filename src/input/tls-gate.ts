@@ -37,8 +37,12 @@ export class TlsGate {
   /** Raw sockets still waiting for their first byte, or in the TLS handshake: destroyed at stop. */
   readonly #waiting = new Set<Socket>();
 
-  constructor(server: TlsServer, log: Logger, requestCert: boolean) {
+  readonly #onRefused: ((reason: string) => void) | undefined;
+
+  /** `onRefused` counts refused handshakes (TLS failures by reason, for /metrics). */
+  constructor(server: TlsServer, log: Logger, requestCert: boolean, onRefused?: (reason: string) => void) {
     this.#log = log;
+    this.#onRefused = onRefused;
     const tlsListeners = server.listeners('connection') as ConnectionListener[];
     server.removeAllListeners('connection');
     server.on('connection', (raw: Socket) => this.#sniff(server, raw, tlsListeners));
@@ -121,6 +125,7 @@ export class TlsGate {
     const level = authError === undefined && (code === 'ECONNRESET' || code === 'EPIPE') ? 'debug' : 'warn';
     const presented = this.#presented.get(socket);
     const peer = presented?.subject ? presented : peerNames(socket);
+    if (level === 'warn') this.#onRefused?.(reason);
     this.#log[level]({ addr, host: addr, port, ...peer, error: reason },
       `TLS connection from ${addr}:${port} refused: ${tlsRefusalWords(reason)}${describe(peer)}`);
   }

@@ -6,7 +6,7 @@
 import type { Logger } from 'pino';
 import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { EmitFn, Event, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
+import type { EmitFn, Event, Filter, Input, Output, PluginContext, PluginEntry } from '../plugin-api.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
 import { createFormatter } from '../format/registry.ts';
@@ -27,6 +27,8 @@ export class Pipeline {
   readonly inputs: Input[] = [];
   readonly outputs: Output[] = [];
   readonly filters: Filter[] = [];
+  /** Inputs and outputs with their @type and plugin_id, in config order. */
+  readonly plugins: PluginEntry[] = [];
   readonly #labels = new Map<string, EventRouter>();
   readonly #root: EventRouter;
   readonly #env: AgentEnvironment;
@@ -97,6 +99,7 @@ export class Pipeline {
         await this.router(label).emit(tag, events);
       },
       createFormatter: (section, defaultType, fallback) => createFormatter(section, ctx, defaultType, fallback),
+      plugins: () => this.plugins,
     };
     return ctx;
   }
@@ -141,6 +144,7 @@ export class Pipeline {
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
         for (const f of preceding) f.precedes!(output);
+        this.#note(element, 'output', type, output);
         rules.push({ kind: 'match', matcher, output });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');
       }
@@ -153,8 +157,16 @@ export class Pipeline {
     if (label !== undefined) this.#checkLabel(element, label);
     const router = this.router(label);
     const emit: EmitFn = (tag, events) => router.emit(tag, events);
-    this.inputs.push(new this.#registry.inputs[type](element, this.#context(element, 'input', type), emit));
+    const input = new this.#registry.inputs[type](element, this.#context(element, 'input', type), emit);
+    this.inputs.push(input);
+    this.#note(element, 'input', type, input);
     this.#env.log.info({ type }, 'adding source');
+  }
+
+  #note(element: ConfigElement, category: PluginEntry['category'], type: string, plugin: Input | Output): void {
+    // Fluentd names a plugin without @id `object:<object_id in hex>`; ours counts, so it is stable across restarts.
+    const pluginId = element.params.get('@id')?.value ?? `object:${(0x3e8 + this.plugins.length * 0x14).toString(16)}`;
+    this.plugins.push({ category, type, pluginId, plugin });
   }
 
   #emitErrorEvent(log: Logger, tag: string, time: EventTime, record: JsonRecord, error: Error): void {
