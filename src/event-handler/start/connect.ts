@@ -2,6 +2,7 @@
 // §4.6), say which one won, and while all fail log one line naming each route's failure and try
 // again, like the route probe after it does.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createSecureContext } from 'node:tls';
 import type { Logger } from 'pino';
 import { ExporterError } from '../errors.ts';
 import type { TeleportCredentials } from '../teleport/identity.ts';
@@ -18,6 +19,7 @@ export interface ConnectTuning {
 
 /** The connected client, or undefined when `signal` stopped the run first. */
 export async function connectTeleport(addr: string, creds: TeleportCredentials, log: Logger, tuning: ConnectTuning, signal?: AbortSignal): Promise<TeleportClient | undefined> {
+  checkUsable(creds);
   while (signal?.aborted !== true) {
     try {
       const client = await TeleportClient.connect(addr, creds, tuning.dialTimeoutMs, tuning.proxyWebCaPems);
@@ -33,4 +35,18 @@ export async function connectTeleport(addr: string, creds: TeleportCredentials, 
     }
   }
   return undefined;
+}
+
+/**
+ * A key or certificate OpenSSL cannot load fails every route the same way; retrying would hide a
+ * configuration mistake behind an endless "Cannot connect" loop, so it is one error and an exit.
+ * The message names the file, never its contents.
+ */
+function checkUsable(creds: TeleportCredentials): void {
+  try {
+    createSecureContext({ key: creds.keyPem, cert: creds.certPem, ca: [...creds.caPems] });
+  } catch (err) {
+    const why = (err as { reason?: string }).reason ?? (err as Error).message.split('\n')[0];
+    throw new ExporterError('AR_EXPORTER_IDENTITY', `${creds.source}: the key, certificate or CA cannot be loaded (${why}); write the identity again with tctl auth sign --format=file`);
+  }
 }
