@@ -4,32 +4,14 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeCerts } from '../support/certs.ts';
-import { cleanup } from '../support/cleanup.ts';
-import { killChild, newTally, runLoad, startChild, type Child } from '../support/child.ts';
-import { allLines, MtlsClient, S3Store, seedConf, tally, waitFor } from './harness.ts';
+import { readdir } from 'node:fs/promises';
+import { newTally, runLoad, startChild } from '../support/child.ts';
+import { allLines, MtlsClient, tally, waitFor } from './harness.ts';
+import { childWorld } from '../support/world.ts';
 
 test('kill -9 mid-load, restart on the same buffer: every acknowledged event in S3 exactly once', async (t) => {
-  const defer = cleanup(t);
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-e2e-kill-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  const children: Child[] = [];
-  defer(() => Promise.all(children.map(killChild)));
-  await s3.start();
-  const bufferPath = join(dir, 'buffer', 's3-events');
-  const confPath = join(dir, 'fluent.conf');
   // A 2 s timekey keeps chunks closing (and uploading) all through the load.
-  await writeFile(confPath, seedConf({
-    certs, endpoint: s3.endpoint, bufferPath, timekey: 2,
-    bufferExtra: 'flush_thread_interval 0.2\nflush_thread_burst_interval 0.1',
-  }));
+  const { defer, certs, s3, bufferPath, confPath, children } = await childWorld(t, 'ar-e2e-kill-', 2, 'flush_thread_interval 0.2\nflush_thread_burst_interval 0.1');
 
   const first = await startChild(confPath);
   children.push(first);

@@ -7,13 +7,10 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeCerts } from '../support/certs.ts';
-import { cleanup } from '../support/cleanup.ts';
-import { killChild, newTally, runLoad, startChild, type Child } from '../support/child.ts';
-import { allLines, MtlsClient, S3Store, seedConf, tally, waitFor } from '../e2e/harness.ts';
+import { readdir } from 'node:fs/promises';
+import { newTally, runLoad, startChild } from '../support/child.ts';
+import { allLines, MtlsClient, tally, waitFor } from '../e2e/harness.ts';
+import { childWorld } from '../support/world.ts';
 
 const CYCLES = 12;
 
@@ -33,24 +30,9 @@ test(`kill -9 at random moments under load, ${CYCLES} cycles: every 2xx event in
   const seed = Number(process.env.AR_KILL9_SEED ?? Math.floor(Math.random() * 2 ** 31));
   const random = prng(seed);
   t.diagnostic(`seed ${seed} (AR_KILL9_SEED=${seed} replays the kill moments)`);
-  const defer = cleanup(t);
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-rel-kill9-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  const children: Child[] = [];
-  defer(() => Promise.all(children.map(killChild)));
-  await s3.start();
-  const bufferPath = join(dir, 'buffer', 's3-events');
-  const confPath = join(dir, 'fluent.conf');
   // A 1 s timekey keeps chunks closing and uploading all through the load, so
   // kills land during appends, enqueues and uploads alike.
-  await writeFile(confPath, seedConf({
-    certs, endpoint: s3.endpoint, bufferPath, timekey: 1,
-    bufferExtra: 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05',
-  }));
+  const { certs, s3, bufferPath, confPath, children } = await childWorld(t, 'ar-rel-kill9-', 1, 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05');
 
   const load = newTally();
   let leftByKills = 0;

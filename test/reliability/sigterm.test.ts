@@ -8,34 +8,16 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { makeCerts } from '../support/certs.ts';
-import { cleanup } from '../support/cleanup.ts';
-import { killChild, newTally, runLoad, startChild, type Child } from '../support/child.ts';
-import { allLines, MtlsClient, S3Store, seedConf, tally, waitFor } from '../e2e/harness.ts';
+import { readdir } from 'node:fs/promises';
+import { newTally, runLoad, startChild } from '../support/child.ts';
+import { allLines, MtlsClient, tally, waitFor } from '../e2e/harness.ts';
+import { childWorld } from '../support/world.ts';
 
 const CYCLES = 5;
 const EXIT_BOUND_MS = 10_000;
 
 test('SIGTERM under load: exit 0 within 10 s, every 2xx event in S3 exactly once after a restart', { timeout: 90_000 }, async (t) => {
-  const defer = cleanup(t);
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-rel-sigterm-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  const children: Child[] = [];
-  defer(() => Promise.all(children.map(killChild)));
-  await s3.start();
-  const bufferPath = join(dir, 'buffer', 's3-events');
-  const confPath = join(dir, 'fluent.conf');
-  await writeFile(confPath, seedConf({
-    certs, endpoint: s3.endpoint, bufferPath, timekey: 1,
-    bufferExtra: 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05',
-  }));
+  const { certs, s3, bufferPath, confPath, children } = await childWorld(t, 'ar-rel-sigterm-', 1, 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05');
 
   const load = newTally();
   const exits: string[] = [];

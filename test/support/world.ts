@@ -1,14 +1,15 @@
 // The set-ups tests share: an S3 store (s3rver) behind the conditional-PUT proxy with a temp dir,
 // and the e2e world (certificates + S3 store + temp dir). Everything is torn down LIFO through
 // cleanup(t), so a failing test still removes its keys and directories.
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cleanup, type Defer } from './cleanup.ts';
 import { startS3, type TestS3 } from './s3.ts';
 import { ConditionalProxy } from './conditional-proxy.ts';
 import { makeCerts, type CertFiles } from './certs.ts';
-import { S3Store } from '../e2e/harness.ts';
+import { S3Store, seedConf } from '../e2e/harness.ts';
+import { killChild, type Child } from './child.ts';
 
 interface HasAfter {
   after(fn: () => Promise<void> | void): void;
@@ -57,4 +58,22 @@ export async function e2eWorld(t: HasAfter, prefix: string): Promise<E2eWorld> {
   defer(() => s3.remove());
   await s3.start();
   return { defer, certs, s3, dir };
+}
+
+export interface ChildWorld extends E2eWorld {
+  readonly bufferPath: string;
+  readonly confPath: string;
+  /** bin/auditrelay children started by the test; killed at the end. */
+  readonly children: Child[];
+}
+
+/** The e2e world plus a seed fluent.conf on disk for bin/auditrelay children (kill/restart tests). */
+export async function childWorld(t: HasAfter, prefix: string, timekey: number, bufferExtra: string): Promise<ChildWorld> {
+  const w = await e2eWorld(t, prefix);
+  const children: Child[] = [];
+  w.defer(() => Promise.all(children.map(killChild)));
+  const bufferPath = join(w.dir, 'buffer', 's3-events');
+  const confPath = join(w.dir, 'fluent.conf');
+  await writeFile(confPath, seedConf({ certs: w.certs, endpoint: w.s3.endpoint, bufferPath, timekey, bufferExtra }));
+  return { ...w, bufferPath, confPath, children };
 }
