@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli-helpers.ts';
 import { cleanup } from '../support/cleanup.ts';
+import { startReceiver } from '../../src/receiver.ts';
 
 interface S3rverInstance {
   run(): Promise<{ port: number }>;
@@ -19,11 +20,6 @@ interface S3rverInstance {
 type S3rverCtor = new (opts: object) => S3rverInstance;
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
 
-interface Receiver {
-  port: number;
-  close(): Promise<void>;
-}
-type StartReceiver = (opts: { configPath: string; logLevel?: string }) => Promise<Receiver>;
 
 function post(port: number, path: string, body: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -77,13 +73,7 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
   const confPath = join(dir, 'fluent.test.conf');
   await writeFile(confPath, conf, 'latin1');
 
-  let startReceiver: StartReceiver;
-  try {
-    ({ startReceiver } = (await import('../../src/receiver.ts' as string)) as { startReceiver: StartReceiver });
-  } catch (err) {
-    throw new Error(`src/receiver.ts with startReceiver({ configPath }) is needed for this test: ${(err as Error).message}`);
-  }
-  const receiver = await startReceiver({ configPath: confPath, logLevel: 'error' });
+  const receiver = await startReceiver({ configPath: confPath, level: 'error' });
   defer(() => receiver.close());
 
   const ca = await readFile(join(dir, 'ca.crt'));
