@@ -107,7 +107,7 @@ export function slice(unixSeconds: number): string {
 
 /** s3rver on 127.0.0.1 over a directory that outlives stop(): stop and start again on the same port. */
 export class S3Store {
-  #server: { close(): Promise<void> } | undefined;
+  #server: { close(): Promise<void>; httpServer?: { closeAllConnections(): void } } | undefined;
   #port = 0;
   dir = '';
 
@@ -137,7 +137,11 @@ export class S3Store {
   async stop(): Promise<void> {
     const s = this.#server;
     this.#server = undefined;
-    await s?.close();
+    const closed = s?.close();
+    // close() only stops accepting: a keep-alive connection the S3 client already holds would
+    // still take PUTs, so "S3 is down" would race with an upload that succeeds after all.
+    s?.httpServer?.closeAllConnections();
+    await closed;
   }
 
   async remove(): Promise<void> {

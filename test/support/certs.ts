@@ -1,9 +1,9 @@
 // Real mTLS material for tests, made with the same PKI code as `configure`
 // (2048-bit keys: fast, and still what a real deployment might use).
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateMtlsCerts, encodePair } from '../../src/pki/mtls.ts';
+import { exitTempDir } from './exit-temp-dir.ts';
 
 export interface CertFiles {
   dir: string;
@@ -15,7 +15,7 @@ export interface CertFiles {
   passphrase: string;
 }
 
-export async function makeCerts(dir = mkdtempSync(join(tmpdir(), 'ar-certs-'))): Promise<CertFiles> {
+export async function makeCerts(dir = exitTempDir('ar-certs-')): Promise<CertFiles> {
   const certs = await generateMtlsCerts({ dnsNames: ['localhost'], ips: ['127.0.0.1'], ttlMs: 86_400_000, bits: 2048, serverCn: 'localhost' });
   const passphrase = 'test-passphrase-' + Math.random().toString(16).slice(2);
   const ca = encodePair(certs.ca);

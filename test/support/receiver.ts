@@ -1,13 +1,13 @@
 // Starts the real receiver on port 0 from a config text, with its process log
 // captured line by line (pino JSON lines and raw out_stdout lines alike).
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import { pino } from 'pino';
 import { startReceiver, type Receiver } from '../../src/receiver.ts';
 import type { CertFiles } from './certs.ts';
+import { exitTempDir } from './exit-temp-dir.ts';
 
 export class CapturedLog {
   readonly lines: string[] = [];
@@ -56,7 +56,7 @@ export interface TestReceiver {
   confPath: string;
 }
 
-export async function startTestReceiver(confText: string, dir = mkdtempSync(join(tmpdir(), 'ar-recv-'))): Promise<TestReceiver> {
+export async function startTestReceiver(confText: string, dir = exitTempDir('ar-recv-')): Promise<TestReceiver> {
   const confPath = join(dir, 'fluent.conf');
   writeFileSync(confPath, confText);
   const log = new CapturedLog();

@@ -2,12 +2,12 @@
 // identity files in `tctl auth sign --format=file` layout, and generated audit events and
 // recordings spread over several days.
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import forge from 'node-forge';
 import { encodePair, generateMtlsCerts } from '../../../src/pki/mtls.ts';
 import type { FakeEvent, FakeTeleport } from './server.ts';
+import { exitTempDir } from '../../support/exit-temp-dir.ts';
 
 export interface TeleportCerts {
   readonly caPem: string;
@@ -71,8 +71,9 @@ export function writeIdentity(dir: string, c: TeleportCerts, name = 'identity'):
   return path;
 }
 
+/** A temp dir removed when the test process exits (exporter tests build several per test). */
 export function tempDir(prefix = 'ar-exp-'): string {
-  return mkdtempSync(join(tmpdir(), prefix));
+  return exitTempDir(prefix);
 }
 
 const DAY_MS = 86_400_000;
