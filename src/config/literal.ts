@@ -152,6 +152,8 @@ function evalEmbeddedCode(ss: Scanner, ctx: LiteralContext): string {
   }
   const code = text.slice(start, i);
   ss.pos = i;
+  // literal_parser.rb prepends `worker_id = ENV['SERVERENGINE_WORKER_ID'] || ''` (the supervisor sets it per worker).
+  if (/^\s*worker_id\s*$/.test(code)) return ctx.env.SERVERENGINE_WORKER_ID ?? '';
   const env = /^\s*ENV\[\s*(?:'([^'\\]*)'|"([^"\\#]*)")\s*\]\s*$/.exec(code);
   if (env === null) {
     // In a secret's value the code is not quoted back (it may be part of the
