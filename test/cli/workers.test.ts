@@ -10,15 +10,23 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { promisify } from 'node:util';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { newTally, runLoad, startChild, type Child, type LoadTally } from '../support/child.ts';
+import { newTally, REPO_ROOT, runLoad, startChild, type Child, type LoadTally } from '../support/child.ts';
 import { allLines, MtlsClient, tally, waitFor } from '../e2e/harness.ts';
-import { childWorld } from '../support/world.ts';
+import { childWorld, tempDirFor } from '../support/world.ts';
+import { cleanup } from '../support/cleanup.ts';
+import { loadReceiver } from '../../src/receiver.ts';
+import { createProcessLog } from '../../src/log.ts';
+import { parseConfigString } from '../../src/config/parser.ts';
 import { ConditionalProxy } from '../support/conditional-proxy.ts';
 import type { CertFiles } from '../support/certs.ts';
 
+const run = promisify(execFile);
 const WORKERS_2 = '<system>\n  workers 2\n</system>\n';
 
 interface LogLine {
@@ -200,3 +208,69 @@ test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker
   c.proc.kill('SIGTERM');
   assert.equal(await c.exited, 0);
 });
+
+/** loadReceiver on `text` (workers from its <system>); the ConfigError message, or undefined when it loads. */
+function loadError(dir: string, text: string, workerId = 0): string | undefined {
+  const file = join(dir, `c${Math.random().toString(16).slice(2)}.conf`);
+  writeFileSync(file, text);
+  try {
+    loadReceiver({ configPath: file, processLog: createProcessLog({ level: 'silent' }), workerId });
+    return undefined;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+test('workers config errors are Fluentd\'s: <worker> ids, plugins not multi-worker ready, a file buffer path that is no directory', async (t) => {
+  const dir = await tempDirFor(cleanup(t), 'ar-workers-conf-');
+  const sys = (n: number) => `<system>\n  workers ${n}\n</system>\n`;
+  const match = (inner = '') => `<match **>\n  @type null\n${inner}</match>\n`;
+  assert.equal(loadError(dir, sys(2) + '<worker 0-1>\n' + match() + '</worker>\n'), undefined);
+  assert.match(loadError(dir, sys(2) + '<worker>\n</worker>\n') ?? '', /Missing worker id on <worker> directive/);
+  assert.match(loadError(dir, sys(2) + '<worker 2>\n</worker>\n') ?? '',
+    /:4: worker id 2 specified by <worker> directive is not allowed\. Available worker id is between 0 and 1 \[AR_CONF_WORKERS\]/);
+  assert.match(loadError(dir, sys(3) + '<worker 2-1>\n</worker>\n') ?? '', /greater first_worker_id<2> than last_worker_id<1>/);
+  assert.match(loadError(dir, sys(3) + '<worker 0-1>\n</worker>\n<worker 1-2>\n</worker>\n') ?? '',
+    /specified worker_id<1> collisions is detected on <worker> directive\. Available worker id\(s\): \[2\]/);
+  assert.match(loadError(dir, sys(2) + '<worker 0>\n  <system>\n  </system>\n</worker>\n') ?? '', /<worker> section cannot have <system> directive/);
+  const dedup = `<filter **>\n  @type dedup\n  path ${dir}/dedup\n  key uid\n</filter>\n`;
+  assert.match(loadError(dir, sys(2) + dedup + match()) ?? '', /Plugin 'dedup' does not support multi workers configuration \(DedupFilter\)/);
+  assert.equal(loadError(dir, sys(2) + `<worker 0>\n${dedup}${match()}</worker>\n`), undefined, 'inside <worker 0> it sees workers 1');
+  const filePath = `  <buffer>\n    @type file\n    path ${dir}/buf.*.log\n  </buffer>\n`;
+  const fileOut = `<match **>\n  @type file\n  path ${dir}/out\n${filePath}</match>\n`;
+  assert.match(loadError(dir, sys(2) + fileOut) ?? '',
+    /Plugin 'file' does not support multi workers configuration \(Fluent::Plugin::FileBuffer\): file buffer with multi workers should be configured to use directory 'path'/);
+  assert.equal(loadError(dir, sys(1) + fileOut), undefined);
+  // "#{worker_id}": $SERVERENGINE_WORKER_ID, '' outside a worker (literal_parser.rb).
+  const before = process.env.SERVERENGINE_WORKER_ID;
+  process.env.SERVERENGINE_WORKER_ID = '1';
+  t.after(() => {
+    if (before === undefined) delete process.env.SERVERENGINE_WORKER_ID;
+    else process.env.SERVERENGINE_WORKER_ID = before;
+  });
+  const root = parseConfigString('<match **>\n  @type stdout\n  @id "out_#{worker_id}"\n</match>\n', 'x.conf', dir);
+  assert.equal(root.elements[0]!.params.get('@id')?.value, 'out_1');
+});
+
+test('workers 2 refused before any fork: a plugin that is not multi-worker ready, --no-supervisor', async (t) => {
+  const dir = await tempDirFor(cleanup(t), 'ar-workers-cli-');
+  const file = join(dir, 'fluent.conf');
+  writeFileSync(file, `<system>\n  workers 2\n</system>\n<filter **>\n  @type dedup\n  path ${dir}/dedup\n  key uid\n</filter>\n<match **>\n  @type null\n</match>\n`);
+  const bad = await startFailing(file, []);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /fluent\.conf:4: Plugin 'dedup' does not support multi workers configuration/);
+  writeFileSync(file, '<match **>\n  @type null\n</match>\n');
+  const noSup = await startFailing(file, ['--workers', '2', '--no-supervisor']);
+  assert.equal(noSup.code, 1);
+  assert.match(noSup.stderr, /invalid number of workers \(must be 1 or unspecified\) with --no-supervisor: 2/);
+});
+
+async function startFailing(file: string, args: string[]): Promise<{ code: number; stderr: string }> {
+  try {
+    await run(join(REPO_ROOT, 'bin/auditrelay'), ['-c', file, ...args], { timeout: 60_000 });
+    return { code: 0, stderr: '' };
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+}
