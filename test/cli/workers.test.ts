@@ -20,7 +20,8 @@ import { newTally, REPO_ROOT, runLoad, startChild, type Child, type LoadTally } 
 import { allLines, MtlsClient, tally, waitFor } from '../e2e/harness.ts';
 import { childWorld, tempDirFor } from '../support/world.ts';
 import { cleanup } from '../support/cleanup.ts';
-import { loadReceiver } from '../../src/receiver.ts';
+import { loadReceiver, startReceiver } from '../../src/receiver.ts';
+import { EventTime } from '../../src/time/event-time.ts';
 import { createProcessLog } from '../../src/log.ts';
 import { parseConfigString } from '../../src/config/parser.ts';
 import { ConditionalProxy } from '../support/conditional-proxy.ts';
@@ -274,3 +275,42 @@ async function startFailing(file: string, args: string[]): Promise<{ code: numbe
     return { code: e.code, stderr: e.stderr };
   }
 }
+
+test('a file buffer with workers 2: worker N in <path>/worker<N>/, worker 0 also resumes <path>/ of a workers 1 run', async (t) => {
+  const defer = cleanup(t);
+  const dir = await tempDirFor(defer, 'ar-workers-resume-');
+  const buf = join(dir, 'buf');
+  const match = `<match t>\n  @type file\n  path ${dir}/out/t\n  <buffer>\n    @type file\n    path ${buf}\n  </buffer>\n</match>\n`;
+  const file = (name: string, text: string) => {
+    writeFileSync(join(dir, name), text);
+    return join(dir, name);
+  };
+  const one = file('one.conf', match);
+  const two = file('two.conf', `<system>\n  workers 2\n</system>\n${match}`);
+  const quiet = () => createProcessLog({ level: 'silent' });
+  const run = async (configPath: string, workerId: number, body: (r: Awaited<ReturnType<typeof startReceiver>>) => Promise<void>) => {
+    const r = await startReceiver({ configPath, processLog: quiet(), workerId });
+    try {
+      await body(r);
+    } finally {
+      await r.close();
+    }
+  };
+  await run(one, 0, async (r) => {
+    await r.agent.router().emit('t', [{ time: new EventTime(1_700_000_000), record: { uid: 'from-workers-1' } }]);
+  });
+  assert.equal((await chunkFiles(buf)).length, 1, 'workers 1: the chunk is in <path>/ (flush_at_shutdown false)');
+  await run(two, 1, async (r) => {
+    await r.agent.router().emit('t', [{ time: new EventTime(1_700_000_000), record: { uid: 'worker-1' } }]);
+  });
+  assert.equal((await chunkFiles(join(buf, 'worker1'))).length, 1, 'worker 1 buffers in worker1/');
+  assert.equal((await chunkFiles(buf)).length, 1, 'worker 1 leaves <path>/ alone');
+  await run(two, 0, async (r) => {
+    await r.flushAll();
+  });
+  assert.deepEqual(await chunkFiles(buf), [], 'worker 0 resumed and flushed the chunk of the workers 1 run');
+  const out = await readdir(join(dir, 'out'));
+  const written = (await Promise.all(out.map((f) => readFile(join(dir, 'out', f), 'utf8')))).join('');
+  assert.match(written, /from-workers-1/);
+  assert.doesNotMatch(written, /worker-1"/, 'worker 1\'s chunk stays for worker 1');
+});
