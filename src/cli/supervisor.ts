@@ -69,7 +69,7 @@ export function restartDelayMs(quickDeaths: number, restartWorkerIntervalS: numb
 /** Runs the primary until a stop signal; the process exits from here (0 = every worker stopped cleanly). */
 export function supervise(o: SupervisorOptions): void {
   const slots: Slot[] = Array.from({ length: o.workers }, (_, id) => ({ id, worker: undefined, ready: false, forks: 0, startedAt: 0, quickDeaths: 0, timer: undefined }));
-  let stopping = false;
+  let stopping: NodeJS.Signals | undefined;
   let failed = false;
   const exit = (code: number): never => {
     o.flush();
@@ -78,7 +78,7 @@ export function supervise(o: SupervisorOptions): void {
   const live = (): Worker[] => slots.flatMap((s) => (s.worker ? [s.worker] : []));
   const stopAll = (signal: NodeJS.Signals): void => {
     if (stopping) return;
-    stopping = true;
+    stopping = signal;
     for (const s of slots) clearTimeout(s.timer);
     o.log.info({ signal }, 'fluentd supervisor is now stopping its workers');
     for (const w of live()) w.process.kill(signal);
@@ -103,7 +103,8 @@ export function supervise(o: SupervisorOptions): void {
       const status = joinStatus(code, signal);
       if (stopping) {
         o.log.info({ worker: slot.id }, `Worker ${slot.id} finished with ${status}`);
-        if (code !== 0) failed = true;
+        // A worker still starting has no handler yet: the stop signal ends it, which is a clean stop too.
+        if (code !== 0 && signal !== stopping) failed = true;
         if (live().length === 0) exit(failed ? 1 : 0);
         return;
       }

@@ -206,6 +206,14 @@ test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker
   // Inside <worker 0> the plugin sees workers 1 (Fluentd's system_config_override): no worker_id label.
   assert.doesNotMatch(await getText(only0, '/metrics'), /worker_id=/);
   assert.equal(await getText(shared + 1, '/healthz'), 'ok\n');
+  // SIGHUP reaches every worker through the primary: each reloads in place.
+  c.proc.kill('SIGHUP');
+  await waitFor('both workers reloaded', () => {
+    const reloaded = parsed(c).filter((l) => l.msg === 'config reloaded').map((l) => l.worker).sort();
+    return reloaded.length === 2 && reloaded[0] === 0 && reloaded[1] === 1 ? true : undefined;
+  }, 60_000, 50);
+  assert.equal(workerPid(c, 0, 2), undefined, 'no worker was restarted for it');
+  assert.match(await getText(shared + 1, '/metrics'), /worker_id="1"/);
   c.proc.kill('SIGTERM');
   assert.equal(await c.exited, 0);
 });
