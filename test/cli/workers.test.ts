@@ -22,6 +22,8 @@ import { childWorld, tempDirFor } from '../support/world.ts';
 import { cleanup } from '../support/cleanup.ts';
 import { loadReceiver, startReceiver } from '../../src/receiver.ts';
 import { EventTime } from '../../src/time/event-time.ts';
+import { restartDelayMs } from '../../src/cli/supervisor.ts';
+import { aggregateMetrics, workerHost } from '../../src/input/prometheus-aggregate.ts';
 import { createProcessLog } from '../../src/log.ts';
 import { parseConfigString } from '../../src/config/parser.ts';
 import { ConditionalProxy } from '../support/conditional-proxy.ts';
@@ -321,4 +323,17 @@ test('a file buffer with workers 2: worker N in <path>/worker<N>/, worker 0 also
   const written = (await Promise.all(out.map((f) => readFile(join(dir, 'out', f), 'utf8')))).join('');
   assert.match(written, /from-workers-1/);
   assert.doesNotMatch(written, /worker-1"/, 'worker 1\'s chunk stays for worker 1');
+});
+
+test('restart backoff is bounded: at once, then 1 s doubling to 30 s; restart_worker_interval is the floor', () => {
+  assert.deepEqual([1, 2, 3, 4, 5, 6, 7, 8, 20].map((n) => restartDelayMs(n, 0)), [0, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000]);
+  assert.deepEqual([1, 2, 4].map((n) => restartDelayMs(n, 5)), [5000, 5000, 5000]);
+});
+
+test('/aggregated_metrics merges the workers\' texts family by family (one HELP/TYPE, every worker\'s samples)', () => {
+  const w = (id: number) => `# HELP a_total A.\n# TYPE a_total counter\na_total{worker_id="${id}"} ${id + 1}\n\n# HELP b B.\n# TYPE b gauge\nb{worker_id="${id}"} 7\n`;
+  assert.equal(aggregateMetrics([w(0), w(1)]),
+    '# HELP a_total A.\n# TYPE a_total counter\na_total{worker_id="0"} 1\na_total{worker_id="1"} 2\n\n' +
+    '# HELP b B.\n# TYPE b gauge\nb{worker_id="0"} 7\nb{worker_id="1"} 7\n');
+  assert.deepEqual([workerHost('0.0.0.0'), workerHost('::'), workerHost('10.0.0.1')], ['127.0.0.1', '::1', '10.0.0.1']);
 });
