@@ -127,8 +127,11 @@ export function supervise(o: SupervisorOptions): void {
   for (const signal of FORWARDED) {
     process.on(signal, () => {
       if (stopping) return;
-      o.log.info({ signal, workers: live().length }, 'forwarding the signal to the workers');
-      for (const w of live()) w.process.kill(signal);
+      // Only to running workers: one still starting has no handler yet (the signal would kill
+      // it), and reads the current config anyway.
+      const running = slots.flatMap((s) => (s.worker && s.ready ? [s.worker] : []));
+      o.log.info({ signal, workers: running.length }, 'forwarding the signal to the workers');
+      for (const w of running) w.process.kill(signal);
     });
   }
   o.log.info({ workers: o.workers, pid: process.pid }, `starting fluentd supervisor with ${o.workers} workers`);
