@@ -160,7 +160,7 @@ function evalEmbeddedCode(ss: Scanner, ctx: LiteralContext): string {
     // secret, e.g. a passphrase holding "#{"); file:line points at it.
     const shown = ctx.secret ? '"#{...}"' : `'#{${code}}'`;
     throw new ConfigError('AR_CONF_EMBEDDED_RUBY', ss.posAt(start),
-      `embedded Ruby ${shown} is not supported: only "#{ENV['NAME']}" is evaluated; ` +
+      `embedded Ruby ${shown} is not supported: only "#{ENV['NAME']}" and "#{worker_id}" are evaluated; ` +
       'set the value in an environment variable, or write it literally with the # escaped as \\#');
   }
   const name = env[1] ?? env[2]!;
