@@ -177,7 +177,7 @@ async function getText(port: number, path: string): Promise<string> {
   return res.text();
 }
 
-test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker (port + id, worker_id) and aggregated', { timeout: 120_000 }, async (t) => {
+test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker (port + id, worker_id) and aggregated; SIGHUP forwarded; workers stop when the primary is killed', { timeout: 120_000 }, async (t) => {
   const w = await childWorld(t, 'ar-workers-sections-', 60, '');
   const pids = new Set<number>();
   w.defer(() => {
@@ -216,8 +216,10 @@ test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker
   }, 60_000, 50);
   assert.equal(workerPid(c, 0, 2), undefined, 'no worker was restarted for it');
   assert.match(await getText(shared + 1, '/metrics'), /worker_id="1"/);
-  c.proc.kill('SIGTERM');
-  assert.equal(await c.exited, 0);
+  // kill -9 of the primary: the workers see their IPC channel close and stop on their own.
+  c.proc.kill('SIGKILL');
+  await c.exited;
+  await waitFor('both workers stopped after the primary died', () => ([...pids].every((p) => !alive(p)) ? true : undefined), 30_000, 50);
 });
 
 /** loadReceiver on `text` (workers from its <system>); the ConfigError message, or undefined when it loads. */
