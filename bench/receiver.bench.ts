@@ -10,7 +10,8 @@
 // point after a warm-up. Records events/s, p50/p99, the server's peak RSS and
 // CPU seconds, the ratio to bare; writes bench/results/receiver.json.
 // Env: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_CONNECTIONS ("1,16,64"),
-// BENCH_TARGETS ("bare,null,seed"), BENCH_PROF=<dir> (--cpu-prof on the seed
+// BENCH_TARGETS ("bare,null,seed,workers2"; workers2 = the seed pipeline under
+// `<system> workers 2`, bench/cluster-child.ts, at 16 connections only), BENCH_PROF=<dir> (--cpu-prof on the seed
 // receiver, written there when it stops), BENCH_OUT (the JSON's path).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -24,7 +25,7 @@ import { seedConf, BUCKET } from '../test/e2e/harness.ts';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed,workers2').split(',');
 const PROF = process.env.BENCH_PROF;
 
 interface LoadResult {
@@ -52,11 +53,11 @@ async function point(server: ChildProcess, port: number, c: CertFiles, connectio
 }
 
 /** Starts one server child, runs every connection count against it, stops it. */
-async function target(args: string[], c: CertFiles, execArgv: string[] = []): Promise<Point[]> {
-  const server = fork(here('server-child.ts'), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function target(args: string[], c: CertFiles, execArgv: string[] = [], child = 'server-child.ts', connections = CONNECTIONS): Promise<Point[]> {
+  const server = fork(here(child), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await message<{ port: number }>(server);
   const points: Point[] = [];
-  for (const n of CONNECTIONS) points.push(await point(server, port, c, n));
+  for (const n of connections) points.push(await point(server, port, c, n));
   server.send('stop');
   await once(server, 'exit');
   return points;
@@ -90,6 +91,11 @@ try {
   if (TARGETS.includes('bare')) results.bareNodeHttps = await target(['bare', join(dir, 'certs.json')], certs);
   if (TARGETS.includes('null')) results.auditrelayNullOutput = await target(['receiver', join(dir, 'null.conf')], certs);
   if (TARGETS.includes('seed')) results.auditrelaySeedPipeline = await target(['receiver', join(dir, 'seed.conf')], certs, prof);
+  if (TARGETS.includes('workers2')) {
+    // Its own buffer path: the seed run's chunks stay out of it.
+    writeFileSync(join(dir, 'workers2.conf'), '<system>\n  workers 2\n</system>\n' + seed.replace(join(dir, 'buffer'), join(dir, 'buffer-w2')));
+    results.auditrelaySeedWorkers2 = await target([join(dir, 'workers2.conf')], certs, [], 'cluster-child.ts', CONNECTIONS.includes(16) ? [16] : CONNECTIONS.slice(0, 1));
+  }
 } finally {
   s3.close();
   rmSync(dir, { recursive: true, force: true });
@@ -97,13 +103,14 @@ try {
 
 const bare = results.bareNodeHttps;
 for (const points of Object.values(results)) {
-  points.forEach((p, i) => {
-    if (!bare) return;
-    p.ratioToBare = +(p.eventsPerSec / bare[i].eventsPerSec).toFixed(3);
+  for (const p of points) {
+    const b = bare?.find((x) => x.connections === p.connections);
+    if (!b) continue;
+    p.ratioToBare = +(p.eventsPerSec / b.eventsPerSec).toFixed(3);
     // Bare's CPU per event over ours: the ratio one core would reach if both
     // had it to themselves (throughput ratios suffer when others share the cores).
-    p.cpuRatioToBare = +(bare[i].cpuMicrosPerEvent / p.cpuMicrosPerEvent).toFixed(3);
-  });
+    p.cpuRatioToBare = +(b.cpuMicrosPerEvent / p.cpuMicrosPerEvent).toFixed(3);
+  }
 }
 const seedPoints = results.auditrelaySeedPipeline;
 const generator = bare && seedPoints ? CONNECTIONS.map((n, i) => {

@@ -18,6 +18,11 @@ export interface PluginContext {
   /** Socket.gethostname, computed once (record_transformer's `hostname`). */
   readonly hostname: string;
   readonly workerId: number;
+  /**
+   * `<system> workers` as this plugin sees it (inside `<worker N-M>`: the
+   * number of its target workers); undefined = 1.
+   */
+  readonly workers?: number;
   /** Raw line writer for Fluentd's `$log.write` (out_stdout): the log stream. */
   readonly writeLogLine: (line: string) => void;
   /** Fluentd's router.emit_error_event: to <label @ERROR> when present, else a warn log. */

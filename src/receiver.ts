@@ -24,9 +24,12 @@ import { S3Output } from './output/s3.ts';
 import { SecondaryFileMatch } from './output/secondary-file.ts';
 import { buffered } from './buffer/buffered-plugin.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
+import { applyWorkerSections } from './params/workers.ts';
+import { ConfigError } from './params/errors.ts';
 
 export const systemParams = {
-  workers: { type: 'integer', default: 1, desc: 'Worker processes; auditrelay runs one (see README).' },
+  workers: { type: 'integer', default: 1, desc: 'Worker processes (src/cli/supervisor.ts; see README "Workers").' },
+  restart_worker_interval: { type: 'time', default: 0, desc: 'Least wait before a dead worker is started again (then backoff).' },
   root_dir: { type: 'string', desc: 'Base directory for buffers without a path.' },
   log_level: { type: 'enum', enum: ['trace', 'debug', 'info', 'warn', 'error', 'fatal'], default: 'info', desc: 'Process log level.' },
   suppress_repeated_stacktrace: { type: 'bool', default: true, desc: 'Accepted for compatibility.' },
@@ -54,6 +57,15 @@ export interface ReceiverOptions extends LogOptions {
   configPath: string;
   /** Replaces the process log (tests). */
   processLog?: ProcessLog;
+  /** `--workers N`: overrides `<system> workers`. */
+  workers?: number;
+  /** This process's worker id; default $SERVERENGINE_WORKER_ID (set by the supervisor), else 0. */
+  workerId?: number;
+}
+
+/** Fluentd's worker id: $SERVERENGINE_WORKER_ID, else 0 (engine.rb). */
+export function workerIdFromEnv(env: NodeJS.ProcessEnv = process.env): number {
+  return Number.parseInt(env.SERVERENGINE_WORKER_ID ?? '0', 10) || 0;
 }
 
 export interface Receiver {
@@ -63,27 +75,43 @@ export interface Receiver {
   /** Port of the first http source (tests listen on port 0). */
   readonly port: number;
   readonly ports: number[];
+  readonly workerId: number;
   close(): Promise<void>;
   flushAll(): Promise<void>;
 }
 
 /** Parses and builds everything without opening sockets (--dry-run, tests). */
-export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processLog: ProcessLog; root: ConfigElement; placeholders: ConfigProblem[] } {
+export interface LoadedReceiver {
+  agent: Pipeline;
+  processLog: ProcessLog;
+  root: ConfigElement;
+  placeholders: ConfigProblem[];
+  workers: number;
+  workerId: number;
+  restartWorkerInterval: number;
+}
+
+export function loadReceiver(opts: ReceiverOptions): LoadedReceiver {
   const parseWarnings: ConfigProblem[] = [];
   const root = parseConfigFile(opts.configPath, { warn: (message, pos) => parseWarnings.push({ message, pos }) });
   const placeholders = findPlaceholders(root);
   const system = root.sections('system')[0];
   const sysParams = system ? configureParams(systemParams, system) : undefined;
-  const processLog = opts.processLog ?? createProcessLog({ ...opts, level: opts.level ?? sysParams?.log_level ?? 'info' });
+  const workers = opts.workers ?? sysParams?.workers ?? 1;
+  if (workers < 1) throw new ConfigError('AR_CONF_WORKERS', system?.params.get('workers')?.pos, `invalid number of workers (must be > 0):${workers}`);
+  const workerId = opts.workerId ?? workerIdFromEnv();
+  applyWorkerSections(root, workers, workerId);
+  const baseLog = opts.processLog ?? createProcessLog({ ...opts, level: opts.level ?? sysParams?.log_level ?? 'info' });
+  // Several workers share one log stream: each line says whose it is (Fluentd's `#N ` prefix).
+  const processLog = workers > 1 && opts.processLog === undefined ? { ...baseLog, log: baseLog.log.child({ worker: workerId }) } : baseLog;
   const log = processLog.log;
   for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
-  if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
-  const agent = new Pipeline(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
+  const agent = new Pipeline(root, { log, hostname: hostname(), workerId, workers, writeLogLine: processLog.writeLine }, registry);
   for (const w of unusedWarnings(root)) {
     log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
     if (w.detail !== undefined) log.debug({ config: `${w.pos.file}:${w.pos.line}` }, `the section as read:\n${w.detail}`);
   }
-  return { agent, processLog, root, placeholders };
+  return { agent, processLog, root, placeholders, workers, workerId, restartWorkerInterval: sysParams?.restart_worker_interval ?? 0 };
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
@@ -91,16 +119,17 @@ export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
 }
 
 /** Starts what loadReceiver built (start-up, and a reload once the new config validated). */
-export async function runLoaded({ agent, processLog }: { agent: Pipeline; processLog: ProcessLog }): Promise<Receiver> {
+export async function runLoaded({ agent, processLog, workerId }: Pick<LoadedReceiver, 'agent' | 'processLog' | 'workerId'>): Promise<Receiver> {
   await agent.start();
   const ports = agent.inputs.map((i) => (i as { port?: number }).port ?? 0);
-  processLog.log.info('fluentd worker is now running worker=0');
+  processLog.log.info(`fluentd worker is now running worker=${workerId}`);
   return {
     log: processLog.log,
     processLog,
     agent,
     port: ports[0] ?? 0,
     ports,
+    workerId,
     close: async () => {
       await agent.stop();
       processLog.flush();

@@ -120,6 +120,7 @@ export class BufferedOutput implements Output {
           fsync: cfg.fsync, compressed: cfg.compress === 'gzip', backup,
           where: bufferSection?.params.get('path')?.pos ?? defaults.defaultPathPos ?? bufferSection?.pos ?? defaults.outputPos,
           lineRecords: cfg.compress !== 'gzip' && sink.formatter.newlineRecords === true,
+          ...((ctx.workers ?? 1) > 1 ? { multiWorkerId: ctx.workerId } : {}),
         }, ctx.log)
       : new MemoryBuffer(cfg.compress === 'gzip');
     this.#state = new BufferState(cfg, storage, ctx.log);

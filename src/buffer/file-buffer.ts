@@ -13,6 +13,7 @@ import { chunkStateFromPath, generateChunkId } from './chunk-id.ts';
 import { FileChunk, type FileChunkOptions } from './file-chunk.ts';
 import { removeFile } from './remove-file.ts';
 import { decodeMeta, type ChunkMeta } from './meta.ts';
+import { ConfigError } from '../params/errors.ts';
 import { bufferPathError, checkBufferPath, type BufferPathTarget } from './path-check.ts';
 import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
 
@@ -24,6 +25,8 @@ export interface FileBufferOptions extends FileChunkOptions {
   readonly backup: BackupLocation;
   /** The `path` line, for the one-line error when the directory is unusable (path-check.ts). */
   readonly where?: SourcePos;
+  /** This worker's id when the owner sees workers > 1: chunks go to `<path>/worker<N>/`. */
+  readonly multiWorkerId?: number;
 }
 
 /**
@@ -32,9 +35,15 @@ export interface FileBufferOptions extends FileChunkOptions {
  * is the pattern (`.*.` kept, trailing `.*` gets the suffix, else `.*<suffix>`).
  * Runs at configure time, so the sync stat is allowed.
  */
-export function resolveBufferPattern(path: string, pathSuffix: string): string {
+export function resolveBufferPattern(path: string, pathSuffix: string, multiWorkerId?: number, where?: SourcePos): string {
   const isDir = existsSync(path) ? statSync(path).isDirectory() : !path.includes('.*');
-  if (isDir) return join(path, `buffer.*${pathSuffix}`);
+  if (isDir) return join(path, ...(multiWorkerId === undefined ? [] : [`worker${multiWorkerId}`]), `buffer.*${pathSuffix}`);
+  if (multiWorkerId !== undefined) {
+    // buf_file.rb multi_workers_ready? logs this, then plugin.rb raises the ConfigError.
+    throw new ConfigError('AR_CONF_WORKERS', where,
+      "Plugin 'file' does not support multi workers configuration (Fluent::Plugin::FileBuffer): " +
+      "file buffer with multi workers should be configured to use directory 'path', or system root_dir and plugin id");
+  }
   const base = basename(path);
   if (base.includes('.*.')) return path;
   if (base.endsWith('.*')) return path + pathSuffix;
@@ -50,11 +59,14 @@ export class FileBuffer implements ChunkStorage {
   readonly #prefix: string;
   readonly #suffix: string;
   readonly #matcher: RegExp;
+  readonly #extraResumeDir: string | undefined;
 
   constructor(opts: FileBufferOptions, log: Logger) {
     this.#opts = { ...opts, log };
     this.#log = log;
-    this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix);
+    this.pattern = resolveBufferPattern(opts.path, opts.pathSuffix, opts.multiWorkerId, opts.where);
+    // buf_file.rb: worker 0 also resumes `<path>/buffer.*` (chunks of a run with workers 1).
+    if (opts.multiWorkerId === 0) this.#extraResumeDir = dirname(dirname(this.pattern));
     this.location = dirname(this.pattern);
     // FileChunk.generate_stage_chunk_path splits the pattern at `.*.`.
     const pos = this.pattern.indexOf('.*.');
@@ -77,19 +89,20 @@ export class FileBuffer implements ChunkStorage {
 
   async start(): Promise<ResumedChunks> {
     const dir = dirname(this.pattern);
-    let names: string[];
+    const dirs = this.#extraResumeDir === undefined ? [dir] : [dir, this.#extraResumeDir];
+    const found: string[] = [];
     try {
       await mkdir(dir, { recursive: true, mode: this.#opts.dirMode });
-      names = (await readdir(dir)).sort();
+      for (const d of dirs) found.push(...(await readdir(d)).sort().map((name) => join(d, name)));
     } catch (err) {
       throw bufferPathError(this.#target(), dir, err) ?? err;
     }
     const staged: FileChunk[] = [];
     const queued: FileChunk[] = [];
     const broken: string[] = [];
-    for (const name of names) {
+    for (const path of found) {
+      const name = basename(path);
       if (!this.#matcher.test(name)) continue;
-      const path = join(dir, name);
       const info = chunkStateFromPath(path);
       if (!info) {
         this.#log.debug({ path }, 'unknown state chunk found');
@@ -108,7 +121,7 @@ export class FileBuffer implements ChunkStorage {
       }
     }
     queued.sort((a, b) => a.modifiedAt - b.modifiedAt);
-    await this.#removeOrphans(dir);
+    for (const d of dirs) await this.#removeOrphans(d);
     if (broken.length > 0) {
       this.#log.info('Since a broken chunk file was found, it is possible that other files remaining at the time of resuming were also broken. Here is the list of the files.');
       for (const c of [...staged, ...queued]) {

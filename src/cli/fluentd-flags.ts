@@ -19,6 +19,10 @@ export interface FluentdOptions {
   pidFile?: string;
   user?: string;
   group?: string;
+  /** --workers N (overrides `<system> workers`). */
+  workers?: number;
+  /** --no-supervisor: one process; workers > 1 is then a config error, as in Fluentd. */
+  noSupervisor?: boolean;
   /** Info lines for flags accepted but without effect, one per flag. */
   notes: string[];
 }
@@ -69,7 +73,7 @@ const SPECS: Spec[] = [
   { long: 'log-event-verbose', arg: 'none', apply: note('no per-event log lines') },
   { long: 'strict-config-value', arg: 'none', apply: note('values are always checked strictly') },
   { long: 'conf-encoding', arg: 'required', apply: note('the configuration is read as UTF-8') },
-  { long: 'no-supervisor', arg: 'none', apply: silent },
+  { long: 'no-supervisor', arg: 'none', apply: (o) => ((o.noSupervisor = true), undefined) },
   { long: 'under-supervisor', arg: 'none', apply: silent },
   { long: 'disable-shared-socket', arg: 'none', apply: silent },
   { long: 'suppress-config-dump', arg: 'none', apply: silent },
@@ -96,7 +100,7 @@ function applyDaemon(o: FluentdOptions, v: string | undefined, shown: string): s
 
 function applyWorkers(o: FluentdOptions, v: string | undefined, shown: string): string | undefined {
   if (v === undefined || !/^[1-9][0-9]*$/.test(v)) return `${shown} ${v ?? ''}: the number of workers is a whole number >= 1`;
-  if (v !== '1') o.notes.push(`${shown} ${v} ignored: auditrelay runs as one process; run more replicas (each with its own buffer path) for more throughput`);
+  o.workers = Number(v);
   return undefined;
 }
 

@@ -2,6 +2,7 @@
 // swapping the binary keeps the unit file or container command: the flags are
 // parsed in fluentd-flags.ts (honoured, ignored with a note, or refused).
 
+import cluster from 'node:cluster';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Level } from 'pino';
@@ -9,6 +10,7 @@ import { loadReceiver, startReceiver } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
 import { ReloadableReceiver } from './reload.ts';
 import { parseFluentdFlags, type FluentdOptions } from './fluentd-flags.ts';
+import { READY_MESSAGE, startPrimary, systemOf } from './supervisor.ts';
 
 const USAGE = `Usage: auditrelay [options]
     -c, --config PATH        read configuration from the file
@@ -22,9 +24,10 @@ const USAGE = `Usage: auditrelay [options]
         --user USER          run as USER (and --group GROUP) once the config is read
         --version            print the version
     -h, --help               this text
-  Accepted for fluentd compatibility: --no-supervisor, --workers 1, --suppress-config-dump,
+        --workers NUM        worker processes sharing the port (default: <system> workers, else 1)
+  Accepted for fluentd compatibility: --no-supervisor, --suppress-config-dump,
   --use-v1-config; ignored with one note: -p/--plugin DIR, -I, -r, -g, -G, --log-rotate-age,
-  --log-rotate-size, --workers N>1, --emit-error-log-interval, --suppress-repeated-stacktrace.
+  --log-rotate-size, --emit-error-log-interval, --suppress-repeated-stacktrace.
   Not supported (exit 1, says what to do instead): -i/--inline-config, --use-v0-config,
   --config-file-type yaml, --without-source, -s/--setup, --show-plugin-config.
 `;
@@ -79,7 +82,25 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   if (v.dryRun) return dryRun(configPath, level, v);
+  const workers = v.workers ?? systemOf(configPath).workers;
+  if (workers > 1 && v.noSupervisor) {
+    process.stderr.write(`auditrelay: invalid number of workers (must be 1 or unspecified) with --no-supervisor: ${workers}\n`);
+    return 1;
+  }
+  if (workers > 1 && cluster.isPrimary) return primary(configPath, level, v, workers);
   return serve(configPath, level, v);
+}
+
+/** workers > 1: this process supervises (src/cli/supervisor.ts); -1 = keep running. */
+function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): number {
+  try {
+    startPrimary({ configPath, level, destination: v.log, workers, notes: v.notes });
+    if (v.pidFile !== undefined) writePidFile(v.pidFile);
+    return -1;
+  } catch (err) {
+    process.stderr.write(`${describe(err)}\n`);
+    return 1;
+  }
 }
 
 /** --user/--group as Fluentd's supervisor applies them (group first); returns an error line. */
@@ -97,15 +118,22 @@ function switchUser(v: FluentdOptions): string | undefined {
 /** Serves until a signal stops it: -1 = keep running, 1 = could not start. */
 async function serve(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
-    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log }), configPath);
+    const worker = { workers: v.workers };
+    const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log, ...worker }), configPath, worker);
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
-    for (const line of v.notes) receiver.log.info(line);
-    if (v.pidFile !== undefined) writePidFile(v.pidFile);
+    // A cluster worker: the primary logged the notes and owns the pid file.
+    if (cluster.isWorker) {
+      process.send?.(READY_MESSAGE);
+      process.on('disconnect', () => stop('disconnect'));
+    } else {
+      for (const line of v.notes) receiver.log.info(line);
+      if (v.pidFile !== undefined) writePidFile(v.pidFile);
+    }
     let stopping = false;
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      receiver.log.info({ signal }, 'fluentd worker is now stopping worker=0');
+      receiver.log.info({ signal }, `fluentd worker is now stopping worker=${reloadable.current.workerId}`);
       receiver.close().then(
         () => process.exit(0),
         (err: unknown) => {

@@ -8,7 +8,7 @@
 
 import { parseConfigFile } from '../config/parser.ts';
 import type { ConfigElement } from '../params/element.ts';
-import { loadReceiver, runLoaded, type Receiver } from '../receiver.ts';
+import { loadReceiver, runLoaded, type Receiver, type ReceiverOptions } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
 
 /** One line per top-level section, to log what a reload added and removed. */
@@ -34,10 +34,13 @@ export class ReloadableReceiver {
   #current: Receiver;
   #sections: string[];
   #queue: Promise<unknown> = Promise.resolve();
+  readonly #worker: Pick<ReceiverOptions, 'workers' | 'workerId'>;
 
-  constructor(receiver: Receiver, configPath: string) {
+  /** `worker`: the --workers override and this worker's id, kept across reloads. */
+  constructor(receiver: Receiver, configPath: string, worker: Pick<ReceiverOptions, 'workers' | 'workerId'> = {}) {
     this.#current = receiver;
     this.#configPath = configPath;
+    this.#worker = worker;
     this.#sections = safeSections(configPath);
   }
 
@@ -58,7 +61,7 @@ export class ReloadableReceiver {
     log.info({ signal, path: this.#configPath }, 'reloading config');
     let loaded;
     try {
-      loaded = loadReceiver({ configPath: this.#configPath, processLog: old.processLog });
+      loaded = loadReceiver({ ...this.#worker, configPath: this.#configPath, processLog: old.processLog });
     } catch (err) {
       const message = err instanceof AuditrelayError ? err.message : (err as Error)?.message ?? String(err);
       log.error({ signal, error: message }, `config reload failed, keeping the running configuration: ${message}`);

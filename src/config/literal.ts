@@ -152,13 +152,15 @@ function evalEmbeddedCode(ss: Scanner, ctx: LiteralContext): string {
   }
   const code = text.slice(start, i);
   ss.pos = i;
+  // literal_parser.rb prepends `worker_id = ENV['SERVERENGINE_WORKER_ID'] || ''` (the supervisor sets it per worker).
+  if (/^\s*worker_id\s*$/.test(code)) return ctx.env.SERVERENGINE_WORKER_ID ?? '';
   const env = /^\s*ENV\[\s*(?:'([^'\\]*)'|"([^"\\#]*)")\s*\]\s*$/.exec(code);
   if (env === null) {
     // In a secret's value the code is not quoted back (it may be part of the
     // secret, e.g. a passphrase holding "#{"); file:line points at it.
     const shown = ctx.secret ? '"#{...}"' : `'#{${code}}'`;
     throw new ConfigError('AR_CONF_EMBEDDED_RUBY', ss.posAt(start),
-      `embedded Ruby ${shown} is not supported: only "#{ENV['NAME']}" is evaluated; ` +
+      `embedded Ruby ${shown} is not supported: only "#{ENV['NAME']}" and "#{worker_id}" are evaluated; ` +
       'set the value in an environment variable, or write it literally with the # escaped as \\#');
   }
   const name = env[1] ?? env[2]!;

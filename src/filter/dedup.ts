@@ -37,6 +37,8 @@ export interface DedupCounters {
 
 export class DedupFilter implements Filter {
   static readonly type = 'dedup';
+  /** Its journal of seen keys is one process's: a client's retry landing on another worker would pass. */
+  static readonly multiWorkersReady = false;
 
   readonly #ctx: PluginContext;
   readonly #fields: readonly string[];

@@ -1,6 +1,8 @@
 // `<source> @type prometheus` (fluent-plugin-prometheus's in_prometheus; README "Metrics
-// and health"): Prometheus text on metrics_path, the same on aggregated_metrics_path
-// (auditrelay runs one worker, so the aggregate is this process), and /healthz, /readyz.
+// and health"): Prometheus text on metrics_path, every worker's merged on
+// aggregated_metrics_path (one worker: the same text), and /healthz, /readyz.
+// With workers > 1 each worker listens on port + worker id (its own socket, not
+// the cluster's shared one) and every series gets a worker_id label, as the plugin does.
 // Health lives here and never on in_http's port, where every path is a tag.
 // bind defaults to 127.0.0.1, as the plugin's newer releases do (older ones used
 // 0.0.0.0): metrics name tags, plugin ids and error rates, which should not leave the
@@ -14,6 +16,7 @@ import { ConfigError } from '../params/errors.ts';
 import type { Input, PluginContext, PluginEntry } from '../plugin-api.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { buffered, metricsRegistry } from './prometheus-metrics.ts';
+import { allWorkersMetrics, workerHost } from './prometheus-aggregate.ts';
 
 export const params = {
   bind: { type: 'string', default: '127.0.0.1', desc: 'Address to listen on (127.0.0.1: metrics stay on the host unless you choose otherwise).' },
@@ -47,6 +50,8 @@ export function labelsOf(element: ConfigElement, ctx: PluginContext): Record<str
       out[key] = raw.value.replaceAll('${hostname}', ctx.hostname).replaceAll('${worker_id}', String(ctx.workerId));
     }
   }
+  // prometheus.rb PrometheusLabelParser: with several workers every series says whose it is.
+  if ((ctx.workers ?? 1) > 1) out.worker_id = String(ctx.workerId);
   return out;
 }
 
@@ -59,6 +64,8 @@ export class PrometheusInput implements Input {
   readonly #plugins: () => readonly PluginEntry[];
   #port = 0;
   #listening = false;
+  /** in_prometheus.rb: `@port += fluentd_worker_id` (port 0, tests: any free port). */
+  readonly #listenPort: number;
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
@@ -72,7 +79,8 @@ export class PrometheusInput implements Input {
     this.#p = p;
     this.#ctx = ctx;
     this.#plugins = ctx.plugins ?? (() => []);
-    this.#target = { port: p.port, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
+    this.#listenPort = p.port === 0 ? 0 : p.port + ctx.workerId;
+    this.#target = { port: this.#listenPort, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
     const labels = labelsOf(element, ctx);
     // Built at the first scrape: every source (and its <labels>) exists by then.
     let registry: ReturnType<typeof metricsRegistry> | undefined;
@@ -100,7 +108,8 @@ export class PrometheusInput implements Input {
     try {
       await new Promise<void>((resolve, reject) => {
         this.#server.once('error', reject);
-        this.#server.listen(this.#p.port, this.#p.bind, () => {
+        // exclusive: in a cluster worker, its own socket (the port is this worker's, not shared).
+        this.#server.listen({ port: this.#listenPort, host: this.#p.bind, exclusive: true }, () => {
           this.#server.off('error', reject);
           resolve();
         });
@@ -109,7 +118,7 @@ export class PrometheusInput implements Input {
       throw await listenError(err, this.#target);
     }
     const addr = this.#server.address();
-    this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
+    this.#port = typeof addr === 'object' && addr ? addr.port : this.#listenPort;
     this.#listening = true;
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening prometheus http server');
   }
@@ -123,7 +132,12 @@ export class PrometheusInput implements Input {
   async #answer(req: IncomingMessage, res: ServerResponse, metrics: () => Promise<string>): Promise<void> {
     const path = (req.url ?? '/').split('?')[0];
     if (req.method !== 'GET' && req.method !== 'HEAD') return send(res, 405, 'use GET\n');
-    if (path === this.#p.metrics_path || path === this.#p.aggregated_metrics_path) return send(res, 200, await metrics(), PROMETHEUS_TEXT);
+    if (path === this.#p.metrics_path) return send(res, 200, await metrics(), PROMETHEUS_TEXT);
+    if (path === this.#p.aggregated_metrics_path) {
+      const workers = this.#ctx.workers ?? 1;
+      if (workers <= 1 || this.#p.port === 0) return send(res, 200, await metrics(), PROMETHEUS_TEXT);
+      return send(res, 200, await allWorkersMetrics(workerHost(this.#p.bind), this.#p.port, workers, this.#p.metrics_path), PROMETHEUS_TEXT);
+    }
     if (path === '/healthz') return send(res, 200, 'ok\n');
     if (path === '/readyz') {
       const why = this.notReady();

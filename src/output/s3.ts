@@ -123,7 +123,7 @@ export class S3Output implements ChunkSink {
     }
 
 
-    const format = keyFormatOf(p, element, ctx.hostname, warn);
+    const format = keyFormatOf(p, element, ctx.hostname, warn, ctx.workers ?? 1);
     this.#keyFormat = format;
     this.#conditional = p.check_object && !p.overwrite;
     this.#objectOptions = objectOptionsOf(p);
@@ -308,7 +308,7 @@ function pickStoreAs(name: string, pos: ConfigElement['pos'], warn: (m: string) 
 }
 
 /** The key template's format after out_s3.rb configure's checks and rewrites (removed placeholders, %{hostname}, check_object). */
-function keyFormatOf(p: S3Params, element: ConfigElement, hostname: string, warn: (m: string) => void): string {
+function keyFormatOf(p: S3Params, element: ConfigElement, hostname: string, warn: (m: string) => void, workers: number): string {
   let format = p.s3_object_key_format;
   for (const ph of REMOVED_PLACEHOLDERS) {
     if (format.includes(ph)) {
@@ -331,6 +331,12 @@ function keyFormatOf(p: S3Params, element: ConfigElement, hostname: string, warn
   }
   if (!formatGiven) {
     warn('The default value of s3_object_key_format will use ${chunk_id} instead of %{index} to avoid object conflict in v2');
+  }
+  // out_s3.rb check_s3_path_safety. Here %{index} keys do not collide anyway: the
+  // reservation keeps a worker's flush threads apart, If-None-Match: * the workers.
+  const threads = Number(element.elements.find((e) => e.name === 'buffer')?.params.get('flush_thread_count')?.value ?? '1');
+  if ((threads > 1 || workers > 1) && !['${chunk_id}', '%{uuid_flush}', '%{hex_random}'].some((k) => format.includes(k))) {
+    warn('No ${chunk_id}, %{uuid_flush} or %{hex_random} in s3_object_key_format with multiple flush threads or multiple workers. Recommend to set ${chunk_id}, %{uuid_flush} or %{hex_random} to avoid data lost by object conflict');
   }
   return format;
 }

@@ -26,6 +26,7 @@ export const CONFIG_ERROR_CODES = {
   AR_CONF_INCLUDE: 'an @include cannot be resolved or read',
   AR_CONF_EMBEDDED_RUBY: 'a "#{...}" holds Ruby other than ENV[\'NAME\']',
   AR_CONF_UNSUPPORTED: 'valid Fluentd config that auditrelay does not implement',
+  AR_CONF_WORKERS: 'a <worker> section is malformed, or a plugin cannot run with workers > 1',
   AR_CONF_UNSUPPORTED_RUBY: 'a record_transformer ${...} expression uses Ruby outside the evaluated subset',
 } as const;
 

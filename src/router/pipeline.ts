@@ -14,12 +14,15 @@ import { EventRouter, type Rule } from './event-router.ts';
 import { compilePatterns } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
+import { workersSeenBy } from '../params/workers.ts';
 
 
 export interface AgentEnvironment {
   readonly log: Logger;
   readonly hostname: string;
   readonly workerId: number;
+  /** `<system> workers` (undefined = 1). */
+  readonly workers?: number;
   readonly writeLogLine: (line: string) => void;
 }
 
@@ -93,6 +96,7 @@ export class Pipeline {
       log,
       hostname: this.#env.hostname,
       workerId: this.#env.workerId,
+      workers: workersSeenBy(element, this.#env.workers ?? 1),
       writeLogLine: this.#env.writeLogLine,
       emitErrorEvent: (tag, time, record, error) => this.#emitErrorEvent(log, tag, time, record, error),
       emitToLabel: async (label, tag, events) => {
@@ -117,6 +121,13 @@ export class Pipeline {
     return type.value;
   }
 
+  /** plugin.rb FeatureAvailabilityChecker: a plugin not multi_workers_ready? is a config error with workers > 1. */
+  #checkMultiWorkers(element: ConfigElement, type: string, Class: { readonly name: string; readonly multiWorkersReady?: boolean }): void {
+    if (Class.multiWorkersReady !== false || workersSeenBy(element, this.#env.workers ?? 1) <= 1) return;
+    throw new ConfigError('AR_CONF_WORKERS', element.pos,
+      `Plugin '${type}' does not support multi workers configuration (${Class.name}); run it in one worker (<worker 0>) or set workers 1`);
+  }
+
   #checkLabel(element: ConfigElement, label: string): void {
     if (label !== '@ROOT' && !this.#labels.has(label)) {
       throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('@label')?.pos ?? element.pos,
@@ -132,6 +143,7 @@ export class Pipeline {
       const matcher = compilePatterns(element.arg, element.pos);
       if (element.name === 'filter') {
         const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
+        this.#checkMultiWorkers(element, type, this.#registry.filters[type]);
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
         this.filters.push(filter);
         if (filter.precedes) preceding.push(filter);
@@ -139,6 +151,7 @@ export class Pipeline {
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
         const type = this.#typeOf(element, 'output', Object.keys(this.#registry.outputs));
+        this.#checkMultiWorkers(element, type, this.#registry.outputs[type]);
         const label = element.params.get('@label')?.value;
         if (label !== undefined) this.#checkLabel(element, label);
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
@@ -153,6 +166,7 @@ export class Pipeline {
 
   #addSource(element: ConfigElement): void {
     const type = this.#typeOf(element, 'input', Object.keys(this.#registry.inputs));
+    this.#checkMultiWorkers(element, type, this.#registry.inputs[type]);
     const label = element.take('@label')?.value;
     if (label !== undefined) this.#checkLabel(element, label);
     const router = this.router(label);

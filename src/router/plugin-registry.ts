@@ -5,10 +5,15 @@
 import type { ConfigElement } from '../params/element.ts';
 import type { EmitFn, Filter, Input, Output, PluginContext } from '../plugin-api.ts';
 
-export type InputClass = (new (element: ConfigElement, ctx: PluginContext, emit: EmitFn) => Input) & { readonly type: string };
-export type FilterClass = (new (element: ConfigElement, ctx: PluginContext) => Filter) & { readonly type: string };
+/** `multiWorkersReady: false` = Fluentd's `multi_workers_ready?` false: a config error with workers > 1. */
+interface PluginStatics {
+  readonly type: string;
+  readonly multiWorkersReady?: boolean;
+}
+export type InputClass = (new (element: ConfigElement, ctx: PluginContext, emit: EmitFn) => Input) & PluginStatics;
+export type FilterClass = (new (element: ConfigElement, ctx: PluginContext) => Filter) & PluginStatics;
 /** An output class; buffered outputs are a sink wrapped by buffer/buffered-plugin.ts's buffered(). */
-export type OutputClass = (new (element: ConfigElement, ctx: PluginContext) => Output) & { readonly type: string };
+export type OutputClass = (new (element: ConfigElement, ctx: PluginContext) => Output) & PluginStatics;
 
 export interface PluginRegistry {
   readonly inputs: Readonly<Record<string, InputClass>>;
