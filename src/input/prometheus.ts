@@ -1,6 +1,7 @@
 // `<source> @type prometheus` (fluent-plugin-prometheus's in_prometheus; README "Metrics
 // and health"): Prometheus text on metrics_path, the same on aggregated_metrics_path
-// (auditrelay runs one worker, so the aggregate is this process), and /healthz, /readyz.
+// (auditrelay runs one worker, so the aggregate is this process), /healthz, /readyz,
+// and a live status page at / that polls /status.json (status.ts, status-page.ts).
 // Health lives here and never on in_http's port, where every path is a tag.
 // bind defaults to 127.0.0.1, as the plugin's newer releases do (older ones used
 // 0.0.0.0): metrics name tags, plugin ids and error rates, which should not leave the
@@ -14,10 +15,12 @@ import { ConfigError } from '../params/errors.ts';
 import type { Input, PluginContext, PluginEntry } from '../plugin-api.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { buffered, metricsRegistry } from './prometheus-metrics.ts';
+import { StatusRates, statusSnapshot } from './status.ts';
+import { STATUS_PAGE, STATUS_PAGE_CSP } from './status-page.ts';
 
 export const params = {
   bind: { type: 'string', default: '127.0.0.1', desc: 'Address to listen on (127.0.0.1: metrics stay on the host unless you choose otherwise).' },
-  port: { type: 'integer', default: 24231, desc: 'Port of /metrics, /healthz and /readyz.' },
+  port: { type: 'integer', default: 24231, desc: 'Port of /metrics, /healthz, /readyz and the status page (/).' },
   metrics_path: { type: 'string', default: '/metrics', desc: 'Path of the Prometheus text.' },
   aggregated_metrics_path: { type: 'string', default: '/aggregated_metrics', desc: 'Path of all workers\' metrics (one worker: the same text).' },
   ready_failure_threshold: { type: 'time', default: 60, desc: '/readyz answers 503 once an output\'s uploads have failed for longer than this.' },
@@ -57,6 +60,7 @@ export class PrometheusInput implements Input {
   readonly #server: Server;
   readonly #target: ListenTarget;
   readonly #plugins: () => readonly PluginEntry[];
+  readonly #rates: StatusRates;
   #port = 0;
   #listening = false;
 
@@ -64,14 +68,15 @@ export class PrometheusInput implements Input {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
     for (const key of ['metrics_path', 'aggregated_metrics_path'] as const) {
       const v = p[key];
-      if (!v.startsWith('/') || v === '/healthz' || v === '/readyz') {
+      if (!v.startsWith('/') || RESERVED_PATHS.includes(v)) {
         throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get(key)?.pos ?? element.pos,
-          `${key} '${v}' must be a path starting with '/' other than /healthz and /readyz, e.g. /metrics`);
+          `${key} '${v}' must be a path starting with '/' other than ${RESERVED_PATHS.join(', ')}, e.g. /metrics`);
       }
     }
     this.#p = p;
     this.#ctx = ctx;
     this.#plugins = ctx.plugins ?? (() => []);
+    this.#rates = new StatusRates(this.#plugins);
     this.#target = { port: p.port, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
     const labels = labelsOf(element, ctx);
     // Built at the first scrape: every source (and its <labels>) exists by then.
@@ -111,11 +116,13 @@ export class PrometheusInput implements Input {
     const addr = this.#server.address();
     this.#port = typeof addr === 'object' && addr ? addr.port : this.#p.port;
     this.#listening = true;
+    this.#rates.start();
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening prometheus http server');
   }
 
   async stop(): Promise<void> {
     this.#listening = false;
+    this.#rates.stop();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -129,7 +136,11 @@ export class PrometheusInput implements Input {
       const why = this.notReady();
       return why.length === 0 ? send(res, 200, 'ready\n') : send(res, 503, `not ready:\n${why.map((w) => `- ${w}\n`).join('')}`);
     }
-    send(res, 404, `not found; try ${this.#p.metrics_path}, /healthz or /readyz\n`);
+    if (path === '/status.json') {
+      return send(res, 200, `${JSON.stringify(statusSnapshot(this.#plugins, this.#rates, this.notReady()))}\n`, 'application/json', { 'Cache-Control': 'no-store' });
+    }
+    if (path === '/') return send(res, 200, STATUS_PAGE, 'text/html; charset=utf-8', { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Cache-Control': 'no-store' });
+    send(res, 404, `not found; try ${this.#p.metrics_path}, /healthz, /readyz, /status.json or / (the status page)\n`);
   }
 
   /** Why the receiver is not ready (empty: ready): a source not listening, a full buffer, or uploads failing past the threshold. */
@@ -186,8 +197,10 @@ function monitorLabels(plugins: readonly PluginEntry[]): { output: Record<string
 }
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+/** Paths of this port that metrics_path and aggregated_metrics_path must not take. */
+const RESERVED_PATHS = ['/', '/healthz', '/readyz', '/status.json'];
 
-function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): void {
+  res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

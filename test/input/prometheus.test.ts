@@ -143,7 +143,7 @@ test('/metrics: Fluentd names and labels, moving with traffic and refusals; /hea
   assert.equal((await get(metrics, '/readyz')).status, 200);
   const missing = await get(metrics, '/nope');
   assert.equal(missing.status, 404);
-  assert.match(missing.body, /try \/metrics, \/healthz or \/readyz/);
+  assert.match(missing.body, /try \/metrics, \/healthz, \/readyz, \/status\.json or \/ \(the status page\)/);
   // The monitor sources and every <labels> load without an unused-parameter or placeholder warning.
   assert.deepEqual(r.log.entries().filter((e) => (e.level as number) >= 40 && /interval|labels|gauge_all|prometheus|hostname/.test(String(e.msg))), []);
   t.diagnostic(`latency sum ${mid.one('auditrelay_http_request_duration_seconds_sum').toFixed(4)} s over 7 requests`);
@@ -233,11 +233,11 @@ test('a bad metrics_path or <labels> entry is one error naming file:line and the
   const dir = await mkdtemp(join(tmpdir(), 'ar-prom-bad-'));
   defer(() => rm(dir, { recursive: true, force: true }));
   const confPath = join(dir, 'fluent.conf');
-  for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz']]) {
+  for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz'], ['metrics_path', '/status.json']]) {
     await writeFile(confPath, `<source>\n  @type prometheus\n  ${param} ${value}\n</source>\n`);
     assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'AR_CONF_BAD_VALUE');
-      assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz and /readyz`));
+      assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /, /healthz, /readyz, /status\\.json`));
       return true;
     });
   }
