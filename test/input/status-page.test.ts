@@ -1,0 +1,234 @@
+// Issue 15 §3–§4: the status page at / of `<source> @type prometheus`, loaded by a real
+// headless Chromium (Debian's `chromium`; .ci/run installs it) while mTLS posts flow into
+// the seed fluent.conf with a real s3rver: the figures appear, move between loads, and
+// show the retry state, recent errors and readiness while S3 is down. Also /status.json
+// itself, and the page's self-containment (no external asset, a strict CSP).
+
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { access, constants, mkdtemp, rm } from 'node:fs/promises';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { delimiter, join } from 'node:path';
+import { makeCerts } from '../support/certs.ts';
+import { cleanup } from '../support/cleanup.ts';
+import { startTestReceiver } from '../support/receiver.ts';
+import { isoAt, MtlsClient, S3Store, seedConf, waitFor } from '../e2e/harness.ts';
+
+const PROMETHEUS = `<source>
+  @type prometheus
+  port 0
+  ready_failure_threshold 1
+</source>
+`;
+
+interface Got { status: number; body: string; headers: Record<string, string | string[] | undefined> }
+
+function get(port: number, path: string): Promise<Got> {
+  return new Promise((resolve, reject) => {
+    request({ host: '127.0.0.1', port, path }, (res) => {
+      const parts: Buffer[] = [];
+      res.on('data', (d: Buffer) => parts.push(d));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), headers: res.headers }));
+      res.on('error', reject);
+    }).on('error', reject).end();
+  });
+}
+
+/** The chromium binary on PATH (Debian: chromium; others: chromium-browser), if any. */
+async function findChromium(): Promise<string | undefined> {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    for (const name of ['chromium', 'chromium-browser']) {
+      const p = join(dir, name);
+      try {
+        await access(p, constants.X_OK);
+        return p;
+      } catch {
+        // not here
+      }
+    }
+  }
+  return undefined;
+}
+
+/** One headless load: the DOM after ~3 s of the page's virtual time (its 1 s polls ran). */
+function dumpDom(chromium: string, profile: string, url: string, signal: AbortSignal): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
+      `--user-data-dir=${profile}`, '--virtual-time-budget=3000', '--dump-dom', url],
+    { timeout: 60_000, maxBuffer: 8 << 20, signal }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
+      else resolve(stdout);
+    });
+  });
+}
+
+/** The text of the page's `data-field` cells, per output section. */
+class Page {
+  readonly html: string;
+  constructor(html: string) {
+    this.html = html;
+  }
+
+  #output(pluginId: string): string {
+    const at = this.html.indexOf(`data-plugin-id="${pluginId}"`);
+    assert.ok(at >= 0, `no section for ${pluginId} in the page:\n${this.html}`);
+    const end = this.html.indexOf('</section>', at);
+    return this.html.slice(at, end);
+  }
+
+  field(pluginId: string, name: string): string {
+    const m = new RegExp(`data-field="${name}"[^>]*>([\\s\\S]*?)</(dd|ol)>`).exec(this.#output(pluginId));
+    assert.ok(m, `no ${name} for ${pluginId} in the page`);
+    return text(m[1]!);
+  }
+
+  byId(id: string): string {
+    const m = new RegExp(`id="${id}"[^>]*>([\\s\\S]*?)</(span|div|ul)>`).exec(this.html);
+    assert.ok(m, `no #${id} in the page`);
+    return text(m[1]!);
+  }
+}
+
+function text(html: string): string {
+  return html.replace(/<[^>]*>/g, ' ').replaceAll('&lt;', '<').replaceAll('&gt;', '>').replaceAll('&quot;', '"').replaceAll('&amp;', '&').replace(/\s+/g, ' ').trim();
+}
+
+test('status page in headless Chromium: figures appear and move with traffic; retry state, errors and readiness while S3 is down', async (t) => {
+  const chromium = await findChromium();
+  if (chromium === undefined) {
+    t.skip('chromium not found on PATH; install Debian\'s chromium (.ci/run does: apt-get install -y --no-install-recommends chromium)');
+    return;
+  }
+  const defer = cleanup(t);
+  const abort = new AbortController();
+  defer(() => abort.abort());
+  const certs = await makeCerts();
+  defer(() => rm(certs.dir, { recursive: true, force: true }));
+  const dir = await mkdtemp(join(tmpdir(), 'ar-status-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const s3 = new S3Store();
+  defer(() => s3.remove());
+  await s3.start();
+  const conf = seedConf({
+    certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 1,
+    bufferExtra: 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5\n',
+  }).replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
+  const r = await startTestReceiver(conf + PROMETHEUS, dir);
+  defer(() => r.receiver.close());
+  const client = new MtlsClient(r.port, certs, 2);
+  defer(() => client.close());
+  const metrics = r.receiver.ports[1]!;
+  const url = `http://127.0.0.1:${metrics}/`;
+  const profile = join(dir, 'chromium-profile');
+
+  // The page itself: one document, nothing loaded from elsewhere, a CSP that forbids it.
+  const page = await get(metrics, '/');
+  assert.equal(page.status, 200);
+  assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
+  assert.match(String(page.headers['content-security-policy']), /default-src 'none'.*connect-src 'self'/);
+  assert.doesNotMatch(page.body, /\b(src|href)\s*=|https?:\/\/|@import|url\(/, 'the page loads no external asset');
+
+  let sent = 0;
+  const post = async (n: number): Promise<void> => {
+    const now = Math.floor(Date.now() / 1000);
+    for (let i = 0; i < n; i++, sent++) {
+      const a = await client.post('test.log', JSON.stringify({ event: 'user.login', time: isoAt(now - 1), uid: `page-${sent}` }));
+      assert.equal(a.status, 200, a.body);
+    }
+  };
+  await post(20);
+  // The first chunk (a closed second) is uploaded, so the first load shows a last upload.
+  await waitFor('the first upload', async () => {
+    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { last_upload: unknown }[] };
+    return s.outputs[0]?.last_upload ? true : undefined;
+  }, 10_000, 100);
+
+  const first = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  assert.equal(first.byId('readiness'), 'ready');
+  assert.equal(first.field('s3_out', 'events_in_total'), '20');
+  assert.equal(first.field('s3_out', 'events_out_total'), '20');
+  assert.match(first.field('s3_out', 'events_in_per_second'), /^\d+\.\d\d$/);
+  assert.match(first.field('s3_out', 'buffer'), /^\d+(\.\d)? (B|KiB) of \d+(\.\d)? GiB \(\d+\.\d\d %\)$/);
+  assert.match(first.field('s3_out', 'queued_chunks'), /^\d+$/);
+  assert.match(first.field('s3_out', 'last_upload_at'), /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z \(\d+ s ago\)$/);
+  assert.match(first.field('s3_out', 'last_upload_key'), /^s3:\/\/teleport-audit\/\S+\.gz$/);
+  assert.equal(first.field('s3_out', 'retry'), 'none (uploads succeed)');
+  assert.equal(first.field('s3_out', 'recent_errors'), 'none');
+  assert.equal(first.byId('http-requests'), '20');
+
+  // More traffic: the second load shows it.
+  await post(15);
+  const second = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  assert.equal(second.field('s3_out', 'events_in_total'), '35');
+  assert.ok(Number(second.byId('http-requests')) > Number(first.byId('http-requests')));
+
+  // S3 down: failed uploads show as retry state and error lines; past the 1 s threshold, not ready.
+  await s3.stop();
+  await post(5);
+  await waitFor('/readyz 503', async () => ((await get(metrics, '/readyz')).status === 503 ? true : undefined), 15_000, 100);
+  const down = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  assert.equal(down.byId('readiness'), 'not ready');
+  assert.match(down.byId('reasons'), /output s3_out \(@type s3\): writes failing for \d+s \(ready_failure_threshold 1s\)/);
+  assert.match(down.field('s3_out', 'retry'), /^retry_times \d+, next retry \d{4}-\d\d-\d\dT[\d:.]+Z, failing for \d+ s$/);
+  assert.match(down.field('s3_out', 'recent_errors'), /\[warn\] failed to flush the buffer\. retry_times=\d+ next_retry_time="[^"]+" chunk="[0-9a-f]{32}" error_class="\w+" error=/);
+  assert.notEqual(down.field('s3_out', 'oldest_chunk_age_seconds'), 'empty');
+  assert.equal(down.field('s3_out', 'events_in_total'), '40');
+
+  // S3 back: ready again by itself, the retry state gone, the error lines kept.
+  await s3.start();
+  await waitFor('/readyz 200', async () => ((await get(metrics, '/readyz')).status === 200 ? true : undefined), 15_000, 100);
+  const healed = await waitFor('retry state cleared', async () => {
+    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { retry: unknown; events_out_total: number }[] };
+    return s.outputs[0]?.retry === null && s.outputs[0].events_out_total === 40 ? true : undefined;
+  }, 15_000, 100);
+  assert.ok(healed);
+  const back = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  assert.equal(back.byId('readiness'), 'ready');
+  assert.equal(back.field('s3_out', 'retry'), 'none (uploads succeed)');
+  assert.equal(back.field('s3_out', 'events_out_total'), '40');
+  assert.match(back.field('s3_out', 'recent_errors'), /retry succeeded\./);
+});
+
+test('/status.json: the page\'s figures as JSON, from the counters /metrics reads', async (t) => {
+  const defer = cleanup(t);
+  const certs = await makeCerts();
+  defer(() => rm(certs.dir, { recursive: true, force: true }));
+  const dir = await mkdtemp(join(tmpdir(), 'ar-status-json-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const s3 = new S3Store();
+  defer(() => s3.remove());
+  await s3.start();
+  const conf = seedConf({ certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 3600 })
+    .replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
+  const r = await startTestReceiver(conf + PROMETHEUS, dir);
+  defer(() => r.receiver.close());
+  const client = new MtlsClient(r.port, certs, 1);
+  defer(() => client.close());
+  const metrics = r.receiver.ports[1]!;
+  const now = Math.floor(Date.now() / 1000);
+  for (let i = 0; i < 3; i++) assert.equal((await client.post('test.log', JSON.stringify({ event: 'x', time: isoAt(now), uid: `j-${i}` }))).status, 200);
+  const got = await get(metrics, '/status.json');
+  assert.equal(got.status, 200);
+  assert.equal(got.headers['content-type'], 'application/json');
+  assert.equal(got.headers['cache-control'], 'no-store');
+  const s = JSON.parse(got.body) as Record<string, unknown> & { outputs: Record<string, unknown>[] };
+  assert.equal(s.ready, true);
+  assert.deepEqual(s.not_ready, []);
+  assert.equal(s.http_requests_total, 3);
+  assert.equal(s.outputs.length, 1);
+  const o = s.outputs[0]!;
+  assert.equal(o.plugin_id, 's3_out');
+  assert.equal(o.type, 's3');
+  assert.equal(o.events_in_total, 3);
+  assert.equal(o.events_out_total, 0);
+  assert.equal(o.staged_chunks, 1);
+  assert.equal(o.queued_chunks, 0);
+  assert.ok((o.buffer_bytes as number) > 0);
+  assert.equal(o.buffer_fill_ratio, (o.buffer_bytes as number) / (o.buffer_limit_bytes as number));
+  assert.equal(typeof o.oldest_chunk_age_seconds, 'number');
+  assert.equal(o.last_upload, null);
+  assert.equal(o.retry, null);
+  assert.deepEqual(o.recent_errors, []);
+});
