@@ -66,6 +66,10 @@ function bytes(n) {
   while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
   return (i === 0 ? String(n) : n.toFixed(1)) + ' ' + units[i];
 }
+function percent(ratio) {
+  const p = ratio * 100;
+  return (p > 0 && p < 0.01 ? '< 0.01' : p.toFixed(2)) + ' %';
+}
 function ago(iso, now) {
   const s = Math.max(0, (Date.parse(now) - Date.parse(iso)) / 1000);
   return iso + ' (' + s.toFixed(0) + ' s ago)';
@@ -75,7 +79,7 @@ function valueOf(o, key, now) {
     case 'events_in_per_second': case 'events_out_per_second':
       return o[key] === null ? '–' : o[key].toFixed(2);
     case 'buffer':
-      return bytes(o.buffer_bytes) + ' of ' + bytes(o.buffer_limit_bytes) + ' (' + (o.buffer_fill_ratio * 100).toFixed(2) + ' %)';
+      return bytes(o.buffer_bytes) + ' of ' + bytes(o.buffer_limit_bytes) + ' (' + percent(o.buffer_fill_ratio) + ')';
     case 'oldest_chunk_age_seconds':
       return o[key] === null ? 'empty' : o[key].toFixed(1) + ' s';
     case 'last_upload_at':
