@@ -52,12 +52,15 @@ async function findChromium(): Promise<string | undefined> {
   return undefined;
 }
 
-/** One headless load: the DOM after ~3 s of the page's virtual time (its 1 s polls ran). */
-function dumpDom(chromium: string, profile: string, url: string, signal: AbortSignal): Promise<string> {
+/**
+ * One headless load: the DOM after ~3 s of the page's virtual time (its 1 s polls ran).
+ * Profile and TMPDIR (Chromium's singleton socket dir) live in the test's temp dir.
+ */
+function dumpDom(chromium: string, dir: string, url: string, signal: AbortSignal): Promise<string> {
   return new Promise((resolve, reject) => {
     execFile(chromium, ['--headless=new', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-dev-shm-usage',
-      `--user-data-dir=${profile}`, '--virtual-time-budget=3000', '--dump-dom', url],
-    { timeout: 60_000, maxBuffer: 8 << 20, signal }, (err, stdout, stderr) => {
+      `--user-data-dir=${join(dir, 'chromium-profile')}`, '--virtual-time-budget=3000', '--dump-dom', url],
+    { timeout: 60_000, maxBuffer: 8 << 20, signal, env: { ...process.env, TMPDIR: dir } }, (err, stdout, stderr) => {
       if (err) reject(new Error(`chromium failed: ${err.message}\n${stderr}`));
       else resolve(stdout);
     });
@@ -121,7 +124,6 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   defer(() => client.close());
   const metrics = r.receiver.ports[1]!;
   const url = `http://127.0.0.1:${metrics}/`;
-  const profile = join(dir, 'chromium-profile');
 
   // The page itself: one document, nothing loaded from elsewhere, a CSP that forbids it.
   const page = await get(metrics, '/');
@@ -145,7 +147,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
     return s.outputs[0]?.last_upload ? true : undefined;
   }, 10_000, 100);
 
-  const first = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  const first = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(first.byId('readiness'), 'ready');
   assert.equal(first.field('s3_out', 'events_in_total'), '20');
   assert.equal(first.field('s3_out', 'events_out_total'), '20');
@@ -160,7 +162,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
 
   // More traffic: the second load shows it.
   await post(15);
-  const second = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  const second = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(second.field('s3_out', 'events_in_total'), '35');
   assert.ok(Number(second.byId('http-requests')) > Number(first.byId('http-requests')));
 
@@ -168,7 +170,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   await s3.stop();
   await post(5);
   await waitFor('/readyz 503', async () => ((await get(metrics, '/readyz')).status === 503 ? true : undefined), 15_000, 100);
-  const down = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  const down = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(down.byId('readiness'), 'not ready');
   assert.match(down.byId('reasons'), /output s3_out \(@type s3\): writes failing for \d+s \(ready_failure_threshold 1s\)/);
   assert.match(down.field('s3_out', 'retry'), /^retry_times \d+, next retry \d{4}-\d\d-\d\dT[\d:.]+Z, failing for \d+ s$/);
@@ -184,11 +186,12 @@ test('status page in headless Chromium: figures appear and move with traffic; re
     return s.outputs[0]?.retry === null && s.outputs[0].events_out_total === 40 ? true : undefined;
   }, 15_000, 100);
   assert.ok(healed);
-  const back = new Page(await dumpDom(chromium, profile, url, abort.signal));
+  const back = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(back.byId('readiness'), 'ready');
   assert.equal(back.field('s3_out', 'retry'), 'none (uploads succeed)');
   assert.equal(back.field('s3_out', 'events_out_total'), '40');
   assert.match(back.field('s3_out', 'recent_errors'), /retry succeeded\./);
+  t.diagnostic(`four loads: events in ${['20', '35', '40', '40'].join(' → ')}; while down: ${down.field('s3_out', 'retry')}`);
 });
 
 test('/status.json: the page\'s figures as JSON, from the counters /metrics reads', async (t) => {
