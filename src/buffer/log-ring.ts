@@ -37,12 +37,14 @@ export class LogRing {
    */
   tee(log: Logger): Logger {
     const child = log.child({});
+    const ring = this;
     for (const level of ['warn', 'error', 'fatal'] as const) {
-      const print = child[level].bind(child) as (...a: unknown[]) => void;
-      child[level] = ((...args: unknown[]) => {
-        if (child.isLevelEnabled(level)) this.note(level, args);
-        print(...args);
-      }) as LogFn;
+      // The parent's method as it is at call time (pino swaps them when the level changes),
+      // called on the child's own `this`, so bindings and the level stay pino's.
+      child[level] = function (this: Logger, ...args: unknown[]): void {
+        if (this.isLevelEnabled(level)) ring.note(level, args);
+        (log[level] as (...a: unknown[]) => void).apply(this, args);
+      } as LogFn;
     }
     return child;
   }

@@ -44,3 +44,13 @@ test('a level the logger does not print is not kept; the ring keeps only the new
   assert.equal(kept[0], 'e5');
   assert.equal(kept.at(-1), `e${LOG_RING_SIZE + 4}`);
 });
+
+test('a level set on the plugin logger after the tee is followed (warn printed and kept once enabled)', () => {
+  const { log, lines } = logger('error');
+  const ring = new LogRing();
+  const teed = ring.tee(log);
+  log.level = 'warn';
+  teed.warn({ chunk: 'abc' }, 'retry succeeded.');
+  assert.deepEqual(ring.lines().map((l) => l.line), ['retry succeeded. chunk="abc"']);
+  assert.equal(lines.length, 1);
+});
