@@ -197,8 +197,11 @@ function monitorLabels(plugins: readonly PluginEntry[]): { output: Record<string
 }
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
-/** Paths of this port that metrics_path and aggregated_metrics_path must not take. */
-const RESERVED_PATHS = ['/', '/healthz', '/readyz', '/status.json'];
+/**
+ * Paths of this port that metrics_path and aggregated_metrics_path must not take. `/` may
+ * be taken (Fluentd accepts it): the Prometheus text then wins and the status page is off.
+ */
+const RESERVED_PATHS = ['/healthz', '/readyz', '/status.json'];
 
 function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): void {
   res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });

@@ -191,7 +191,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   assert.equal(back.field('s3_out', 'retry'), 'none (uploads succeed)');
   assert.equal(back.field('s3_out', 'events_out_total'), '40');
   assert.match(back.field('s3_out', 'recent_errors'), /retry succeeded\./);
-  t.diagnostic(`four loads: events in ${['20', '35', '40', '40'].join(' → ')}; while down: ${down.field('s3_out', 'retry')}`);
+  t.diagnostic(`four loads: events in ${[first, second, down, back].map((p) => p.field('s3_out', 'events_in_total')).join(' → ')}; while down: ${down.field('s3_out', 'retry')}`);
 });
 
 test('/status.json: the page\'s figures as JSON, from the counters /metrics reads', async (t) => {
@@ -234,4 +234,18 @@ test('/status.json: the page\'s figures as JSON, from the counters /metrics read
   assert.equal(o.last_upload, null);
   assert.equal(o.retry, null);
   assert.deepEqual(o.recent_errors, []);
+});
+
+test('metrics_path / (Fluentd accepts it): the Prometheus text wins at /, /status.json still answers', async (t) => {
+  const defer = cleanup(t);
+  const dir = await mkdtemp(join(tmpdir(), 'ar-status-root-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const r = await startTestReceiver('<source>\n  @type prometheus\n  port 0\n  metrics_path /\n</source>\n', dir);
+  defer(() => r.receiver.close());
+  const root = await get(r.port, '/');
+  assert.equal(root.status, 200);
+  assert.match(String(root.headers['content-type']), /^text\/plain; version=0\.0\.4/);
+  const status = await get(r.port, '/status.json');
+  assert.equal(status.status, 200);
+  assert.deepEqual((JSON.parse(status.body) as { outputs: unknown[] }).outputs, []);
 });
