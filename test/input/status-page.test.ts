@@ -141,11 +141,11 @@ test('status page in headless Chromium: figures appear and move with traffic; re
     }
   };
   await post(20);
-  // The first chunk (a closed second) is uploaded, so the first load shows a last upload.
-  await waitFor('the first upload', async () => {
-    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { last_upload: unknown }[] };
-    return s.outputs[0]?.last_upload ? true : undefined;
-  }, 10_000, 100);
+  // Their chunks (a closed second) are uploaded, so the first load shows a last upload.
+  await waitFor('the first uploads', async () => {
+    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { events_out_total: number }[] };
+    return s.outputs[0]?.events_out_total === 20 ? true : undefined;
+  }, 15_000, 100);
 
   const first = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(first.byId('readiness'), 'ready');
