@@ -141,10 +141,11 @@ test('status page in headless Chromium: figures appear and move with traffic; re
     }
   };
   await post(20);
-  // Their chunks (a closed second) are uploaded, so the first load shows a last upload.
-  await waitFor('the first uploads', async () => {
-    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { events_out_total: number }[] };
-    return s.outputs[0]?.events_out_total === 20 ? true : undefined;
+  // Their chunks (a closed second) are uploaded, so the first load shows a last upload; and
+  // the 1 s sampler has a sample a second old, so the rates are numbers (null before).
+  await waitFor('the first uploads and rates', async () => {
+    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { events_out_total: number; events_in_per_second: number | null }[] };
+    return s.outputs[0]?.events_out_total === 20 && s.outputs[0].events_in_per_second !== null ? true : undefined;
   }, 15_000, 100);
 
   const first = new Page(await dumpDom(chromium, dir, url, abort.signal));
