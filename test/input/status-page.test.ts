@@ -161,10 +161,22 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   assert.equal(first.field('s3_out', 'recent_errors'), 'none');
   assert.equal(first.byId('http-requests'), '20');
 
-  // More traffic: the second load shows it.
+  // The second load while posts keep flowing: events in has grown, and so has the rate's input.
   await post(15);
-  const second = new Page(await dumpDom(chromium, dir, url, abort.signal));
-  assert.equal(second.field('s3_out', 'events_in_total'), '35');
+  let flowing = true;
+  const traffic = (async () => {
+    while (flowing) await post(1);
+  })();
+  let second: Page;
+  try {
+    second = new Page(await dumpDom(chromium, dir, url, abort.signal));
+  } finally {
+    flowing = false;
+    await traffic;
+  }
+  const secondIn = Number(second.field('s3_out', 'events_in_total'));
+  assert.ok(secondIn >= 35 && secondIn <= sent, `events in ${secondIn}: at least the 35 posted before the load, at most the ${sent} posted by its end`);
+  assert.ok(Number(second.field('s3_out', 'events_in_per_second')) > 0, 'events/s in while posts flow');
   assert.ok(Number(second.byId('http-requests')) > Number(first.byId('http-requests')));
 
   // S3 down: failed uploads show as retry state and error lines; past the 1 s threshold, not ready.
@@ -177,20 +189,20 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   assert.match(down.field('s3_out', 'retry'), /^retry_times \d+, next retry \d{4}-\d\d-\d\dT[\d:.]+Z, failing for \d+ s$/);
   assert.match(down.field('s3_out', 'recent_errors'), /\[warn\] failed to flush the buffer\. retry_times=\d+ next_retry_time="[^"]+" chunk="[0-9a-f]{32}" error_class="\w+" error=/);
   assert.notEqual(down.field('s3_out', 'oldest_chunk_age_seconds'), 'empty');
-  assert.equal(down.field('s3_out', 'events_in_total'), '40');
+  assert.equal(down.field('s3_out', 'events_in_total'), String(sent));
 
   // S3 back: ready again by itself, the retry state gone, the error lines kept.
   await s3.start();
   await waitFor('/readyz 200', async () => ((await get(metrics, '/readyz')).status === 200 ? true : undefined), 15_000, 100);
   const healed = await waitFor('retry state cleared', async () => {
     const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { retry: unknown; events_out_total: number }[] };
-    return s.outputs[0]?.retry === null && s.outputs[0].events_out_total === 40 ? true : undefined;
+    return s.outputs[0]?.retry === null && s.outputs[0].events_out_total === sent ? true : undefined;
   }, 15_000, 100);
   assert.ok(healed);
   const back = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(back.byId('readiness'), 'ready');
   assert.equal(back.field('s3_out', 'retry'), 'none (uploads succeed)');
-  assert.equal(back.field('s3_out', 'events_out_total'), '40');
+  assert.equal(back.field('s3_out', 'events_out_total'), String(sent));
   assert.match(back.field('s3_out', 'recent_errors'), /retry succeeded\./);
   t.diagnostic(`four loads: events in ${[first, second, down, back].map((p) => p.field('s3_out', 'events_in_total')).join(' → ')}; while down: ${down.field('s3_out', 'retry')}`);
 });
