@@ -7,14 +7,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { access, constants, mkdtemp, rm } from 'node:fs/promises';
-import { request } from 'node:http';
-import { tmpdir } from 'node:os';
+import { access, constants } from 'node:fs/promises';
 import { delimiter, join } from 'node:path';
-import { makeCerts } from '../support/certs.ts';
 import { cleanup } from '../support/cleanup.ts';
+import { httpGet } from '../support/http-get.ts';
 import { startTestReceiver } from '../support/receiver.ts';
-import { isoAt, MtlsClient, S3Store, seedConf, waitFor } from '../e2e/harness.ts';
+import { metricsWorld, tempDirFor } from '../support/world.ts';
+import { isoAt, waitFor } from '../e2e/harness.ts';
 
 const PROMETHEUS = `<source>
   @type prometheus
@@ -22,19 +21,6 @@ const PROMETHEUS = `<source>
   ready_failure_threshold 1
 </source>
 `;
-
-interface Got { status: number; body: string; headers: Record<string, string | string[] | undefined> }
-
-function get(port: number, path: string): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), headers: res.headers }));
-      res.on('error', reject);
-    }).on('error', reject).end();
-  });
-}
 
 /** The chromium binary on PATH (Debian: chromium; others: chromium-browser), if any. */
 async function findChromium(): Promise<string | undefined> {
@@ -104,29 +90,13 @@ test('status page in headless Chromium: figures appear and move with traffic; re
     t.skip('chromium not found on PATH; install Debian\'s chromium (.ci/run does: apt-get install -y --no-install-recommends chromium)');
     return;
   }
-  const defer = cleanup(t);
+  const { defer, dir, s3, client, metrics } = await metricsWorld(t, 'ar-status-', PROMETHEUS, { sockets: 2 });
   const abort = new AbortController();
   defer(() => abort.abort());
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-status-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  await s3.start();
-  const conf = seedConf({
-    certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 1,
-    bufferExtra: 'flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5\n',
-  }).replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
-  const r = await startTestReceiver(conf + PROMETHEUS, dir);
-  defer(() => r.receiver.close());
-  const client = new MtlsClient(r.port, certs, 2);
-  defer(() => client.close());
-  const metrics = r.receiver.ports[1]!;
   const url = `http://127.0.0.1:${metrics}/`;
 
   // The page itself: one document, nothing loaded from elsewhere, a CSP that forbids it.
-  const page = await get(metrics, '/');
+  const page = await httpGet(metrics, '/');
   assert.equal(page.status, 200);
   assert.equal(page.headers['content-type'], 'text/html; charset=utf-8');
   assert.match(String(page.headers['content-security-policy']), /default-src 'none'.*connect-src 'self'/);
@@ -144,7 +114,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   // Their chunks (a closed second) are uploaded, so the first load shows a last upload; and
   // the 1 s sampler has a sample a second old, so the rates are numbers (null before).
   await waitFor('the first uploads and rates', async () => {
-    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { events_out_total: number; events_in_per_second: number | null }[] };
+    const s = JSON.parse((await httpGet(metrics, '/status.json')).body) as { outputs: { events_out_total: number; events_in_per_second: number | null }[] };
     return s.outputs[0]?.events_out_total === 20 && s.outputs[0].events_in_per_second !== null ? true : undefined;
   }, 15_000, 100);
 
@@ -182,7 +152,7 @@ test('status page in headless Chromium: figures appear and move with traffic; re
   // S3 down: failed uploads show as retry state and error lines; past the 1 s threshold, not ready.
   await s3.stop();
   await post(5);
-  await waitFor('/readyz 503', async () => ((await get(metrics, '/readyz')).status === 503 ? true : undefined), 15_000, 100);
+  await waitFor('/readyz 503', async () => ((await httpGet(metrics, '/readyz')).status === 503 ? true : undefined), 15_000, 100);
   const down = new Page(await dumpDom(chromium, dir, url, abort.signal));
   assert.equal(down.byId('readiness'), 'not ready');
   assert.match(down.byId('reasons'), /output s3_out \(@type s3\): writes failing for \d+s \(ready_failure_threshold 1s\)/);
@@ -193,9 +163,9 @@ test('status page in headless Chromium: figures appear and move with traffic; re
 
   // S3 back: ready again by itself, the retry state gone, the error lines kept.
   await s3.start();
-  await waitFor('/readyz 200', async () => ((await get(metrics, '/readyz')).status === 200 ? true : undefined), 15_000, 100);
+  await waitFor('/readyz 200', async () => ((await httpGet(metrics, '/readyz')).status === 200 ? true : undefined), 15_000, 100);
   const healed = await waitFor('retry state cleared', async () => {
-    const s = JSON.parse((await get(metrics, '/status.json')).body) as { outputs: { retry: unknown; events_out_total: number }[] };
+    const s = JSON.parse((await httpGet(metrics, '/status.json')).body) as { outputs: { retry: unknown; events_out_total: number }[] };
     return s.outputs[0]?.retry === null && s.outputs[0].events_out_total === sent ? true : undefined;
   }, 15_000, 100);
   assert.ok(healed);
@@ -208,24 +178,10 @@ test('status page in headless Chromium: figures appear and move with traffic; re
 });
 
 test('/status.json: the page\'s figures as JSON, from the counters /metrics reads', async (t) => {
-  const defer = cleanup(t);
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-status-json-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  await s3.start();
-  const conf = seedConf({ certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 3600 })
-    .replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
-  const r = await startTestReceiver(conf + PROMETHEUS, dir);
-  defer(() => r.receiver.close());
-  const client = new MtlsClient(r.port, certs, 1);
-  defer(() => client.close());
-  const metrics = r.receiver.ports[1]!;
+  const { client, metrics } = await metricsWorld(t, 'ar-status-json-', PROMETHEUS, { timekey: 3600 });
   const now = Math.floor(Date.now() / 1000);
   for (let i = 0; i < 3; i++) assert.equal((await client.post('test.log', JSON.stringify({ event: 'x', time: isoAt(now), uid: `j-${i}` }))).status, 200);
-  const got = await get(metrics, '/status.json');
+  const got = await httpGet(metrics, '/status.json');
   assert.equal(got.status, 200);
   assert.equal(got.headers['content-type'], 'application/json');
   assert.equal(got.headers['cache-control'], 'no-store');
@@ -251,14 +207,13 @@ test('/status.json: the page\'s figures as JSON, from the counters /metrics read
 
 test('metrics_path / (Fluentd accepts it): the Prometheus text wins at /, /status.json still answers', async (t) => {
   const defer = cleanup(t);
-  const dir = await mkdtemp(join(tmpdir(), 'ar-status-root-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
+  const dir = await tempDirFor(defer, 'ar-status-root-');
   const r = await startTestReceiver('<source>\n  @type prometheus\n  port 0\n  metrics_path /\n</source>\n', dir);
   defer(() => r.receiver.close());
-  const root = await get(r.port, '/');
+  const root = await httpGet(r.port, '/');
   assert.equal(root.status, 200);
   assert.match(String(root.headers['content-type']), /^text\/plain; version=0\.0\.4/);
-  const status = await get(r.port, '/status.json');
+  const status = await httpGet(r.port, '/status.json');
   assert.equal(status.status, 200);
   assert.deepEqual((JSON.parse(status.body) as { outputs: unknown[] }).outputs, []);
 });
