@@ -169,8 +169,11 @@ export interface ChunkSink {
   /** Called once by the BufferedOutput that drives this sink, with its chunk keys. */
   bind?(keys: ChunkKeyInfo): void;
   start?(): Promise<void>;
-  /** Delivers one chunk; throws to have the buffer retry it with backoff. */
-  write(chunk: ChunkView): Promise<void>;
+  /**
+   * Delivers one chunk; throws to have the buffer retry it with backoff. May resolve
+   * with where the chunk went (an s3:// URL, a file path): the status page's last upload.
+   */
+  write(chunk: ChunkView): Promise<string | void>;
   stop?(): Promise<void>;
 }
 

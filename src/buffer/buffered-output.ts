@@ -22,6 +22,8 @@ import { chunkKeyInfoOf, resolveBufferConfig, type BufferConfig, type BufferDefa
 import { metadataKeyOf, type BackupLocation, type ChunkStorage } from './storage.ts';
 import { TimekeyCalculator } from './timekey.ts';
 import type { LatencyBuckets } from './latency.ts';
+import { LogRing, type LoggedLine } from './log-ring.ts';
+import type { Logger } from 'pino';
 
 /** How long `overflow_action block` waits for space before failing the write anyway. */
 const BLOCK_MAX_WAIT_MS = 30_000;
@@ -68,6 +70,12 @@ export interface BufferCounters {
   /** Unix ms of the first failed write since the last success; undefined while writes succeed. */
   failingSince: number | undefined;
   lastSuccessAt: number | undefined;
+  /** Where the last successful write went (an s3:// URL, a file path), when the sink says. */
+  lastWritten: string | undefined;
+  /** retry_times of the current retry state; 0 when not retrying. */
+  retrySteps: number;
+  /** Unix ms of the next retry; undefined when not retrying. */
+  nextRetryAt: number | undefined;
   /** Seconds per sink write (live object, read at scrape time). */
   writeLatency: LatencyBuckets;
 }
@@ -77,7 +85,8 @@ export interface BufferCounters {
 export class BufferedOutput implements Output {
   readonly config: BufferConfig;
   readonly chunkKeys: ChunkKeyInfo;
-  readonly #ctx: PluginContext;
+  readonly #log: Logger;
+  readonly #recentLog = new LogRing();
   readonly #sink: ChunkSink;
   readonly #secondary: SecondarySink | undefined;
   readonly #state: BufferState;
@@ -95,10 +104,10 @@ export class BufferedOutput implements Output {
   #lastChunk: BufferChunk | undefined;
 
   constructor(bufferSection: ConfigElement | undefined, sink: ChunkSink, ctx: PluginContext, defaults: BufferedOutputOptions) {
-    this.#ctx = ctx;
+    this.#log = this.#recentLog.tee(ctx.log);
     this.#sink = sink;
     this.#secondary = defaults.secondary;
-    const warn = (m: string): void => ctx.log.warn(m);
+    const warn = (m: string): void => this.#log.warn(m);
     const cfg = resolveBufferConfig(bufferSection, defaults, warn);
     this.config = cfg;
     if (this.#secondary && cfg.retry_forever) warn("<secondary> with 'retry_forever', only unrecoverable errors are moved to secondary");
@@ -121,10 +130,10 @@ export class BufferedOutput implements Output {
           where: bufferSection?.params.get('path')?.pos ?? defaults.defaultPathPos ?? bufferSection?.pos ?? defaults.outputPos,
           lineRecords: cfg.compress !== 'gzip' && sink.formatter.newlineRecords === true,
           ...((ctx.workers ?? 1) > 1 ? { multiWorkerId: ctx.workerId } : {}),
-        }, ctx.log)
+        }, this.#log)
       : new MemoryBuffer(cfg.compress === 'gzip');
-    this.#state = new BufferState(cfg, storage, ctx.log);
-    this.#flush = new FlushLoop(this.#state, sink, this.#secondary, backup, ctx.log);
+    this.#state = new BufferState(cfg, storage, this.#log);
+    this.#flush = new FlushLoop(this.#state, sink, this.#secondary, backup, this.#log);
   }
 
   async start(): Promise<void> {
@@ -194,7 +203,7 @@ export class BufferedOutput implements Output {
     if (batches.length === 1) await batches[0].done;
     else if (batches.length > 1) await Promise.all(batches.map((b) => b.done));
     if (dropped > 0) {
-      this.#ctx.log.warn(firstDropMessage);
+      this.#log.warn(firstDropMessage);
       throw new BufferChunkOverflowError(`${firstDropMessage}${dropped > 1 ? ` (and ${dropped - 1} more)` : ''}; raise chunk_limit_size or send smaller records`, dropped);
     }
   }
@@ -228,11 +237,11 @@ export class BufferedOutput implements Output {
     const events = left.reduce((n, c) => n + c.recordCount, 0);
     const queued = this.#state.queue.length;
     if (left.length === 0) {
-      this.#ctx.log.info({ path, chunks: 0, events: 0 }, `buffer ${path} is empty at shutdown; nothing is left to upload`);
+      this.#log.info({ path, chunks: 0, events: 0 }, `buffer ${path} is empty at shutdown; nothing is left to upload`);
       return;
     }
     const chunks = `${left.length} chunk${left.length === 1 ? '' : 's'} (${left.length - queued} staged, ${queued} queued)`;
-    this.#ctx.log.info({ path, chunks: left.length, events },
+    this.#log.info({ path, chunks: left.length, events },
       `${events} event${events === 1 ? '' : 's'} in ${chunks} stay in ${path} (flush_at_shutdown false); they are uploaded at the next start with this path`);
   }
 
@@ -264,6 +273,9 @@ export class BufferedOutput implements Output {
       oldestChunkCreatedAt: oldestAt,
       failingSince: f.failingSince,
       lastSuccessAt: f.lastSuccessAt,
+      lastWritten: f.lastWritten,
+      retrySteps: retry?.steps ?? 0,
+      nextRetryAt: retry ? retry.nextTime * 1000 : undefined,
       writeLatency: f.writeLatency,
       emitCount: this.#emitCount,
       emitRecords: this.#emitRecords,
@@ -280,6 +292,11 @@ export class BufferedOutput implements Output {
       queueLength: this.#state.queue.length,
       queueBytes: this.#state.queueBytes,
     };
+  }
+
+  /** The last warn/error lines of this output's buffer and flushes, oldest first (status page). */
+  recentLog(): readonly LoggedLine[] {
+    return this.#recentLog.lines();
   }
 
   /** One enqueue-timer pass now (tests; the timer does the same). */
@@ -327,7 +344,7 @@ export class BufferedOutput implements Output {
   /** Output#write_guard. */
   async #onOverflow(): Promise<void> {
     const action = this.config.overflow_action;
-    this.#ctx.log.warn({ action }, 'failed to write data into buffer by buffer overflow');
+    this.#log.warn({ action }, 'failed to write data into buffer by buffer overflow');
     if (action === 'block') {
       const ok = await this.#waitUntil(() => this.#state.storable() || this.#stopping, BLOCK_MAX_WAIT_MS);
       if (ok && !this.#stopping) return;
@@ -335,10 +352,10 @@ export class BufferedOutput implements Output {
       while (!this.#state.storable()) {
         const oldest = this.#state.queue[0];
         if (!oldest) {
-          this.#ctx.log.error('no queued chunks to be dropped for drop_oldest_chunk');
+          this.#log.error('no queued chunks to be dropped for drop_oldest_chunk');
           break;
         }
-        this.#ctx.log.warn({ chunk_id: oldest.idHex, records: oldest.recordCount }, 'dropping oldest chunk to make space after buffer overflow');
+        this.#log.warn({ chunk_id: oldest.idHex, records: oldest.recordCount }, 'dropping oldest chunk to make space after buffer overflow');
         await this.#state.purge(oldest);
         this.#dropOldest += 1;
       }

@@ -27,6 +27,8 @@ export interface FlushCounters {
   failingSince: number | undefined;
   /** Unix ms of the last successful write. */
   lastSuccessAt: number | undefined;
+  /** Where it went, when the sink says (ChunkSink.write's result). */
+  lastWritten: string | undefined;
   /** Seconds per sink write (an S3 PUT or multipart upload), failed ones included. */
   readonly writeLatency: LatencyBuckets;
 }
@@ -38,7 +40,7 @@ export class FlushLoop {
   retry: RetryState | undefined;
   readonly counters: FlushCounters = {
     writeCount: 0, writeSecondaryCount: 0, numErrors: 0, rollbackCount: 0, flushedRecords: 0, flushedBytes: 0, retryCount: 0,
-    flushTimeMs: 0, slowFlushCount: 0, failingSince: undefined, lastSuccessAt: undefined, writeLatency: new LatencyBuckets(),
+    flushTimeMs: 0, slowFlushCount: 0, failingSince: undefined, lastSuccessAt: undefined, lastWritten: undefined, writeLatency: new LatencyBuckets(),
   };
   readonly #state: BufferState;
   readonly #sink: ChunkSink;
@@ -151,10 +153,11 @@ export class FlushLoop {
     if (useSecondary) this.counters.writeSecondaryCount += 1;
     const began = performance.now();
     try {
-      await output.write(chunk);
+      const where = await output.write(chunk);
       this.#timed(began);
       this.counters.failingSince = undefined;
       this.counters.lastSuccessAt = Date.now();
+      this.counters.lastWritten = where ?? undefined;
       await this.#commitWrite(chunk, useSecondary);
     } catch (err) {
       this.#timed(began);

@@ -41,13 +41,14 @@ const STATUS: readonly [string, string, Pick][] = [
   ['retry_count', 'Current retry counts.', (c) => c.numErrors],
 ];
 
-export function buffered(plugins: Plugins): { entry: PluginEntry; counters: BufferCounters }[] {
-  const out: { entry: PluginEntry; counters: BufferCounters }[] = [];
-  for (const entry of plugins()) if (entry.plugin instanceof BufferedOutput) out.push({ entry, counters: entry.plugin.counters() });
+export function buffered(plugins: Plugins): { entry: PluginEntry; output: BufferedOutput; counters: BufferCounters }[] {
+  const out: { entry: PluginEntry; output: BufferedOutput; counters: BufferCounters }[] = [];
+  for (const entry of plugins()) if (entry.plugin instanceof BufferedOutput) out.push({ entry, output: entry.plugin, counters: entry.plugin.counters() });
   return out;
 }
 
-function https(plugins: Plugins): { pluginId: string; input: HttpInput }[] {
+/** The in_http sources (their request counts), for /metrics and the status page. */
+export function https(plugins: Plugins): { pluginId: string; input: HttpInput }[] {
   const out: { pluginId: string; input: HttpInput }[] = [];
   for (const e of plugins()) if (e.plugin instanceof HttpInput) out.push({ pluginId: e.pluginId, input: e.plugin });
   return out;

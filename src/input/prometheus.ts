@@ -1,6 +1,7 @@
 // `<source> @type prometheus` (fluent-plugin-prometheus's in_prometheus; README "Metrics
 // and health"): Prometheus text on metrics_path, every worker's merged on
-// aggregated_metrics_path (one worker: the same text), and /healthz, /readyz.
+// aggregated_metrics_path (one worker: the same text), /healthz, /readyz, and a live
+// status page at / that polls /status.json (status.ts, status-page.ts; per worker).
 // With workers > 1 each worker listens on port + worker id (its own socket, not
 // the cluster's shared one) and every series gets a worker_id label, as the plugin does.
 // Health lives here and never on in_http's port, where every path is a tag.
@@ -17,10 +18,12 @@ import type { Input, PluginContext, PluginEntry } from '../plugin-api.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { buffered, metricsRegistry } from './prometheus-metrics.ts';
 import { allWorkersMetrics, workerHost } from './prometheus-aggregate.ts';
+import { StatusRates, statusSnapshot } from './status.ts';
+import { STATUS_PAGE, STATUS_PAGE_CSP } from './status-page.ts';
 
 export const params = {
   bind: { type: 'string', default: '127.0.0.1', desc: 'Address to listen on (127.0.0.1: metrics stay on the host unless you choose otherwise).' },
-  port: { type: 'integer', default: 24231, desc: 'Port of /metrics, /healthz and /readyz.' },
+  port: { type: 'integer', default: 24231, desc: 'Port of /metrics, /healthz, /readyz and the status page (/).' },
   metrics_path: { type: 'string', default: '/metrics', desc: 'Path of the Prometheus text.' },
   aggregated_metrics_path: { type: 'string', default: '/aggregated_metrics', desc: 'Path of all workers\' metrics (one worker: the same text).' },
   ready_failure_threshold: { type: 'time', default: 60, desc: '/readyz answers 503 once an output\'s uploads have failed for longer than this.' },
@@ -62,6 +65,7 @@ export class PrometheusInput implements Input {
   readonly #server: Server;
   readonly #target: ListenTarget;
   readonly #plugins: () => readonly PluginEntry[];
+  readonly #rates: StatusRates;
   #port = 0;
   #listening = false;
   /** in_prometheus.rb: `@port += fluentd_worker_id` (port 0, tests: any free port). */
@@ -71,15 +75,16 @@ export class PrometheusInput implements Input {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
     for (const key of ['metrics_path', 'aggregated_metrics_path'] as const) {
       const v = p[key];
-      if (!v.startsWith('/') || v === '/healthz' || v === '/readyz') {
+      if (!v.startsWith('/') || RESERVED_PATHS.includes(v)) {
         throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get(key)?.pos ?? element.pos,
-          `${key} '${v}' must be a path starting with '/' other than /healthz and /readyz, e.g. /metrics`);
+          `${key} '${v}' must be a path starting with '/' other than ${RESERVED_PATHS.join(', ')}, e.g. /metrics`);
       }
     }
     this.#p = p;
     this.#ctx = ctx;
     this.#plugins = ctx.plugins ?? (() => []);
     this.#listenPort = p.port === 0 ? 0 : p.port + ctx.workerId;
+    this.#rates = new StatusRates(this.#plugins);
     this.#target = { port: this.#listenPort, bind: p.bind, section: `<${element.name}>`, where: element.where('port'), explicit: element.params.has('port') };
     const labels = labelsOf(element, ctx);
     // Built at the first scrape: every source (and its <labels>) exists by then.
@@ -120,11 +125,13 @@ export class PrometheusInput implements Input {
     const addr = this.#server.address();
     this.#port = typeof addr === 'object' && addr ? addr.port : this.#listenPort;
     this.#listening = true;
+    this.#rates.start();
     this.#ctx.log.info({ bind: this.#p.bind, port: this.#port }, 'listening prometheus http server');
   }
 
   async stop(): Promise<void> {
     this.#listening = false;
+    this.#rates.stop();
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
   }
@@ -143,7 +150,11 @@ export class PrometheusInput implements Input {
       const why = this.notReady();
       return why.length === 0 ? send(res, 200, 'ready\n') : send(res, 503, `not ready:\n${why.map((w) => `- ${w}\n`).join('')}`);
     }
-    send(res, 404, `not found; try ${this.#p.metrics_path}, /healthz or /readyz\n`);
+    if (path === '/status.json') {
+      return send(res, 200, `${JSON.stringify(statusSnapshot(this.#plugins, this.#rates, this.notReady()))}\n`, 'application/json', { 'Cache-Control': 'no-store' });
+    }
+    if (path === '/') return send(res, 200, STATUS_PAGE, 'text/html; charset=utf-8', { 'Content-Security-Policy': STATUS_PAGE_CSP, 'Cache-Control': 'no-store' });
+    send(res, 404, `not found; try ${this.#p.metrics_path}, /healthz, /readyz, /status.json or / (the status page)\n`);
   }
 
   /** Why the receiver is not ready (empty: ready): a source not listening, a full buffer, or uploads failing past the threshold. */
@@ -200,8 +211,13 @@ function monitorLabels(plugins: readonly PluginEntry[]): { output: Record<string
 }
 
 const PROMETHEUS_TEXT = 'text/plain; version=0.0.4; charset=utf-8';
+/**
+ * Paths of this port that metrics_path and aggregated_metrics_path must not take. `/` may
+ * be taken (Fluentd accepts it): the Prometheus text then wins and the status page is off.
+ */
+const RESERVED_PATHS = ['/healthz', '/readyz', '/status.json'];
 
-function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8'): void {
-  res.writeHead(code, { 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
+function send(res: ServerResponse, code: number, body: string, contentType = 'text/plain; charset=utf-8', headers: Record<string, string> = {}): void {
+  res.writeHead(code, { ...headers, 'Content-Type': contentType, 'Content-Length': Buffer.byteLength(body) });
   res.end(res.req.method === 'HEAD' ? undefined : body);
 }

@@ -85,7 +85,7 @@ export class FileSink implements ChunkSink {
     this.#placeholders = new ChunkPlaceholders(template, keys);
   }
 
-  async write(chunk: ChunkView): Promise<void> {
+  async write(chunk: ChunkView): Promise<string> {
     if (!this.#placeholders) throw new Error('BUG: FileSink.bind() was not called');
     const template = this.#placeholders.extract(chunk);
     await mkdir(dirname(template), { recursive: true, mode: DIR_MODE });
@@ -111,6 +111,7 @@ export class FileSink implements ChunkSink {
     if (gzip) await pipeline(chunk.open(), createGzip(), out);
     else await pipeline(chunk.open(), out);
     this.lastWrittenPath = path;
+    return path;
   }
 }
 

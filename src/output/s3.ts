@@ -203,7 +203,7 @@ export class S3Output implements ChunkSink {
     this.#uploader = undefined;
   }
 
-  async write(chunk: ChunkView): Promise<void> {
+  async write(chunk: ChunkView): Promise<string> {
     const uploader = this.#uploader;
     if (!uploader) throw new S3OutputError('AR_S3_NOT_STARTED', 'out_s3: write() before start()');
     const bucket = this.params.s3_bucket;
@@ -233,6 +233,7 @@ export class S3Output implements ChunkSink {
     if (log.isLevelEnabled('debug')) {
       log.debug(`out_s3: completed to write chunk ${chunk.idHex} with metadata ${JSON.stringify(chunk.metadata)} to s3://${bucket}/${key}`);
     }
+    return `s3://${bucket}/${key}`;
   }
 
   /**

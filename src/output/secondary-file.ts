@@ -72,7 +72,7 @@ export class SecondaryFileOutput implements SecondarySink {
     this.#placeholders = new ChunkPlaceholders(path, keys);
   }
 
-  async write(chunk: ChunkView): Promise<void> {
+  async write(chunk: ChunkView): Promise<string> {
     if (!this.#placeholders) throw new Error('BUG: SecondaryFileOutput.bind() was not called');
     const base = this.#placeholders.extract(chunk);
     await mkdir(dirname(base), { recursive: true, mode: DIR_MODE });
@@ -96,6 +96,7 @@ export class SecondaryFileOutput implements SecondarySink {
     if (this.#p.compress === 'gzip') await pipeline(chunk.open(), createGzip(), out);
     else await pipeline(chunk.open(), out);
     this.lastWrittenPath = path;
+    return path;
   }
 }
 

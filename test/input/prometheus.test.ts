@@ -6,15 +6,15 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { connect as tlsConnect } from 'node:tls';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { makeCerts, type CertFiles } from '../support/certs.ts';
+import type { CertFiles } from '../support/certs.ts';
 import { cleanup } from '../support/cleanup.ts';
-import { startTestReceiver, type TestReceiver } from '../support/receiver.ts';
+import { httpGet } from '../support/http-get.ts';
+import { metricsWorld, type MetricsWorld } from '../support/world.ts';
 import { parsePrometheus, type Scrape } from '../support/prometheus-text.ts';
-import { isoAt, MtlsClient, S3Store, seedConf, waitFor } from '../e2e/harness.ts';
+import { isoAt, waitFor } from '../e2e/harness.ts';
 import { loadReceiver } from '../../src/receiver.ts';
 import { PrometheusInput } from '../../src/input/prometheus.ts';
 
@@ -44,15 +44,9 @@ const PROMETHEUS = `<source>
 
 interface Got { status: number; body: string; type: string | undefined }
 
-function get(port: number, path: string): Promise<Got> {
-  return new Promise((resolve, reject) => {
-    request({ host: '127.0.0.1', port, path }, (res) => {
-      const parts: Buffer[] = [];
-      res.on('data', (d: Buffer) => parts.push(d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(parts).toString('utf8'), type: res.headers['content-type'] }));
-      res.on('error', reject);
-    }).on('error', reject).end();
-  });
+async function get(port: number, path: string): Promise<Got> {
+  const a = await httpGet(port, path);
+  return { status: a.status, body: a.body, type: a.headers['content-type'] };
 }
 
 async function scrape(port: number, path = '/metrics'): Promise<Scrape> {
@@ -62,24 +56,8 @@ async function scrape(port: number, path = '/metrics'): Promise<Scrape> {
   return parsePrometheus(got.body);
 }
 
-async function setup(t: { after(fn: () => Promise<void> | void): void }, bufferExtra = ''): Promise<{ r: TestReceiver; s3: S3Store; certs: CertFiles; client: MtlsClient; metrics: number }> {
-  const defer = cleanup(t);
-  const certs = await makeCerts();
-  defer(() => rm(certs.dir, { recursive: true, force: true }));
-  const dir = await mkdtemp(join(tmpdir(), 'ar-prom-'));
-  defer(() => rm(dir, { recursive: true, force: true }));
-  const s3 = new S3Store();
-  defer(() => s3.remove());
-  await s3.start();
-  const conf = seedConf({
-    certs, endpoint: s3.endpoint, bufferPath: join(dir, 'buffer'), timekey: 1,
-    bufferExtra: `flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5\n${bufferExtra}`,
-  }).replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
-  const r = await startTestReceiver(conf + PROMETHEUS, dir);
-  defer(() => r.receiver.close());
-  const client = new MtlsClient(r.port, certs, 1);
-  defer(() => client.close());
-  return { r, s3, certs, client, metrics: r.receiver.ports[1]! };
+function setup(t: { after(fn: () => Promise<void> | void): void }, bufferExtra = ''): Promise<MetricsWorld> {
+  return metricsWorld(t, 'ar-prom-', PROMETHEUS, { bufferExtra });
 }
 
 /** A TLS client without a certificate: the mTLS source refuses its handshake. */
@@ -143,7 +121,7 @@ test('/metrics: Fluentd names and labels, moving with traffic and refusals; /hea
   assert.equal((await get(metrics, '/readyz')).status, 200);
   const missing = await get(metrics, '/nope');
   assert.equal(missing.status, 404);
-  assert.match(missing.body, /try \/metrics, \/healthz or \/readyz/);
+  assert.match(missing.body, /try \/metrics, \/healthz, \/readyz, \/status\.json or \/ \(the status page\)/);
   // The monitor sources and every <labels> load without an unused-parameter or placeholder warning.
   assert.deepEqual(r.log.entries().filter((e) => (e.level as number) >= 40 && /interval|labels|gauge_all|prometheus|hostname/.test(String(e.msg))), []);
   t.diagnostic(`latency sum ${mid.one('auditrelay_http_request_duration_seconds_sum').toFixed(4)} s over 7 requests`);
@@ -233,11 +211,11 @@ test('a bad metrics_path or <labels> entry is one error naming file:line and the
   const dir = await mkdtemp(join(tmpdir(), 'ar-prom-bad-'));
   defer(() => rm(dir, { recursive: true, force: true }));
   const confPath = join(dir, 'fluent.conf');
-  for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz']]) {
+  for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz'], ['metrics_path', '/status.json']]) {
     await writeFile(confPath, `<source>\n  @type prometheus\n  ${param} ${value}\n</source>\n`);
     assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'AR_CONF_BAD_VALUE');
-      assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz and /readyz`));
+      assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz, /readyz, /status\\.json`));
       return true;
     });
   }

@@ -8,8 +8,9 @@ import { cleanup, type Defer } from './cleanup.ts';
 import { startS3, type TestS3 } from './s3.ts';
 import { ConditionalProxy } from './conditional-proxy.ts';
 import { makeCerts, type CertFiles } from './certs.ts';
-import { S3Store, seedConf } from '../e2e/harness.ts';
+import { MtlsClient, S3Store, seedConf } from '../e2e/harness.ts';
 import { killChild, type Child } from './child.ts';
+import { startTestReceiver, type TestReceiver } from './receiver.ts';
 
 interface HasAfter {
   after(fn: () => Promise<void> | void): void;
@@ -76,4 +77,29 @@ export async function childWorld(t: HasAfter, prefix: string, timekey: number, b
   const confPath = join(w.dir, 'fluent.conf');
   await writeFile(confPath, seedConf({ certs: w.certs, endpoint: w.s3.endpoint, bufferPath, timekey, bufferExtra }));
   return { ...w, bufferPath, confPath, children };
+}
+
+export interface MetricsWorld extends E2eWorld {
+  readonly r: TestReceiver;
+  /** mTLS client of the seed in_http source. */
+  readonly client: MtlsClient;
+  /** Port of the `<source> @type prometheus` (the config's second source). */
+  readonly metrics: number;
+}
+
+/**
+ * An in-process receiver on the seed fluent.conf (s3 output `@id s3_out`, `timekey` as given,
+ * quick flush and retry timings plus `bufferExtra`) with `sources` appended (a prometheus one).
+ */
+export async function metricsWorld(t: HasAfter, prefix: string, sources: string, o: { timekey?: number; bufferExtra?: string; sockets?: number } = {}): Promise<MetricsWorld> {
+  const w = await e2eWorld(t, prefix);
+  const conf = seedConf({
+    certs: w.certs, endpoint: w.s3.endpoint, bufferPath: join(w.dir, 'buffer'), timekey: o.timekey ?? 1,
+    bufferExtra: `flush_thread_interval 0.1\nflush_thread_burst_interval 0.05\nretry_wait 0.2\nretry_max_interval 0.5\n${o.bufferExtra ?? ''}`,
+  }).replace('<match test.log>\n  @type s3', '<match test.log>\n  @type s3\n  @id s3_out');
+  const r = await startTestReceiver(conf + sources, w.dir);
+  w.defer(() => r.receiver.close());
+  const client = new MtlsClient(r.port, w.certs, o.sockets ?? 1);
+  w.defer(() => client.close());
+  return { ...w, r, client, metrics: r.receiver.ports[1]! };
 }
