@@ -1,0 +1,124 @@
+// `<source> @type teleport` end to end (issue 14 §3): a bin/auditrelay child with the seed
+// pipeline and the exporter inside it, a fake Teleport, s3rver. Every audit event and every
+// recording event reaches S3 in order, as the HTTPS path would have stored it; the state it
+// leaves is `start`'s, so `auditrelay-event-handler start` takes over from it and the source
+// takes over from `start`.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
+import { startChild, killChild } from '../support/child.ts';
+import { fluentdLine, waitFor } from './harness.ts';
+import { buffersEmpty, s3Records, teleportSourceWorld } from '../support/teleport-source.ts';
+import type { TeleportSourceWorld } from '../support/teleport-source.ts';
+import { BIN } from '../event-handler/cli-helpers.ts';
+import { FAST_ENV } from '../event-handler/start-helpers.ts';
+
+/** What the HTTPS path stores for an audit event: the seed's parse + record_transformer + json. */
+function expectedAudit(w: TeleportSourceWorld, upTo = w.fake.events.length): string[] {
+  return w.fake.events.slice(0, upTo).map((e) => fluentdLine(eventBody(e.json)).trimEnd());
+}
+
+/** A recording event: parsed (time removed), no record_transformer on session.**. */
+function expectedSession(json: Record<string, unknown>): string {
+  const r = JSON.parse(eventBody(json as never)) as Record<string, unknown>;
+  delete r.time;
+  return JSON.stringify(r);
+}
+
+async function drained(w: TeleportSourceWorld, auditCount: number, sessionCount: number): Promise<void> {
+  await waitFor(
+    `${auditCount} audit and ${sessionCount} session records in S3`,
+    async () => ((await s3Records(w, 'logs')).length >= auditCount && (await s3Records(w, 'sessions')).length >= sessionCount && (await buffersEmpty(w)) ? true : undefined),
+    60_000,
+    200,
+  );
+}
+
+function sessionEventsExpected(w: TeleportSourceWorld): Map<string, string[]> {
+  const out = new Map<string, string[]>();
+  for (const [sid, evs] of w.fake.sessions) out.set(sid, evs.filter((e) => e.type !== 'print').map((e) => expectedSession(e.json as Record<string, unknown>)));
+  return out;
+}
+
+function checkSessions(w: TeleportSourceWorld, got: Record<string, unknown>[]): void {
+  for (const [sid, want] of sessionEventsExpected(w)) {
+    const lines = got.filter((r) => r.sid === sid).map((r) => JSON.stringify(r));
+    // A resumed stream may repeat its last event (start resumes *at* the saved index).
+    const distinct = lines.filter((l, i) => i === 0 || l !== lines[i - 1]);
+    assert.deepEqual(distinct, want, `session ${sid}: every event but print, in order`);
+  }
+}
+
+for (const bulk of [false, true]) {
+  test(`teleport source (${bulk ? 'bulk' : 'window/page'} path): every audit and recording event in S3, in order, as in_http would store it`, async (t) => {
+    const w = await teleportSourceWorld(t, 'ar-tsrc-e2e-', { bulk, count: 300, days: 1, perSession: 12, sessions: 4, chunkSize: 64 });
+    const child = await startChild(w.confPath);
+    w.children.push(child);
+    const sessionTotal = [...sessionEventsExpected(w).values()].reduce((n, l) => n + l.length, 0);
+    await drained(w, w.fake.events.length, sessionTotal).catch((err: Error) => {
+      throw new Error(`${err.message}\n${child.lines.slice(-30).join('\n')}`);
+    });
+    const audit = (await s3Records(w, 'logs')).map((r) => JSON.stringify(r));
+    assert.deepEqual(audit, expectedAudit(w), 'every audit event once, in order, as the HTTPS path stores it');
+    checkSessions(w, await s3Records(w, 'sessions'));
+    t.diagnostic(`${audit.length} audit records, ${sessionTotal} recording events in S3`);
+
+    // SIGTERM: the source stops cleanly, the receiver exits 0.
+    child.proc.kill('SIGTERM');
+    assert.equal(await child.exited, 0, child.stderr());
+    assert.ok(child.lines.some((l) => l.includes('teleport source stopped')), 'the source said it stopped');
+    assert.ok(existsSync(join(w.storage)), 'state directory written');
+  });
+}
+
+/** `auditrelay-event-handler start --exit-on-last-event` against the world's Teleport, posting to `port`. */
+function runStartCli(w: TeleportSourceWorld, tomlPath: string): Promise<{ code: number | null; stderr: string }> {
+  const proc = spawn(BIN, ['start', '-c', tomlPath, '--exit-on-last-event'], { cwd: w.dir, env: { ...process.env, ...FAST_ENV }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  proc.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stderr })));
+}
+
+test('state written by the source is read by start, and start\'s state by the source (same directory layout)', async (t) => {
+  const w = await teleportSourceWorld(t, 'ar-tsrc-state-', { bulk: false, count: 200, days: 1, perSession: 6, sessions: 2 });
+  const { writeFile } = await import('node:fs/promises');
+  const tomlPath = join(w.dir, 'handler.toml');
+  const fake = w.fake;
+  const all = [...fake.events];
+  // 1. The source exports the first 100 events, then stops (SIGTERM).
+  fake.events.length = 100;
+  let child = await startChild(w.confPath);
+  w.children.push(child);
+  await drained(w, 100, 0);
+  child.proc.kill('SIGTERM');
+  assert.equal(await child.exited, 0, child.stderr());
+  const stateFiles = readdirSync(w.storage, { recursive: true }).map(String).sort();
+  t.diagnostic(`state after the source: ${stateFiles.join(' ')}`);
+
+  // 2. `start` (HTTPS into a receiver child without the source) goes on from the source's state: events 100..149 only.
+  fake.events.push(...all.slice(100, 150));
+  const plain = `${w.confPath}.plain`;
+  const { readFile } = await import('node:fs/promises');
+  const conf = await readFile(w.confPath, 'utf8');
+  await writeFile(plain, conf.replace(/^<source>\n {2}@type teleport[\s\S]*?^<\/source>\n/m, ''));
+  child = await startChild(plain);
+  w.children.push(child);
+  await writeFile(tomlPath, w.toml(child.port));
+  const r = await runStartCli(w, tomlPath);
+  assert.equal(r.code, 0, r.stderr);
+  await drained(w, 150, 0);
+  child.proc.kill('SIGTERM');
+  assert.equal(await child.exited, 0, child.stderr());
+
+  // 3. The source again, from start's state: events 150..199 only.
+  fake.events.push(...all.slice(150));
+  child = await startChild(w.confPath);
+  w.children.push(child);
+  await drained(w, 200, 0);
+  await killChild(child);
+  const audit = (await s3Records(w, 'logs')).map((x) => JSON.stringify(x));
+  assert.deepEqual(audit, expectedAudit(w), 'source → start → source: every event once, in order');
+});
