@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { startChild, killChild } from '../support/child.ts';
@@ -82,17 +83,27 @@ function runStartCli(w: TeleportSourceWorld, tomlPath: string): Promise<{ code: 
   return new Promise((resolve) => proc.on('close', (code) => resolve({ code, stderr })));
 }
 
+const DAY_MS = 86_400_000;
+
 test('state written by the source is read by start, and start\'s state by the source (same directory layout)', async (t) => {
-  const w = await teleportSourceWorld(t, 'ar-tsrc-state-', { bulk: false, count: 200, days: 1, perSession: 6, sessions: 2 });
-  const { writeFile } = await import('node:fs/promises');
-  const tomlPath = join(w.dir, 'handler.toml');
+  // timekey 60: every chunk of these past events closes at once.
+  const w = await teleportSourceWorld(t, 'ar-tsrc-state-', { bulk: false, count: 200, days: 1, sessions: 0, timekey: 60 });
   const fake = w.fake;
-  const all = [...fake.events];
+  // Events 100..199 move into the next (current) search window, 0.5 s apart: Teleport only adds
+  // events after the position, and the window/page path moves past a finished window.
+  const nextWindow = w.gen.startMs + DAY_MS;
+  const all = fake.events.map((e, i) => {
+    if (i < 100) return e;
+    const timeMs = nextWindow + 1000 + (i - 100) * 500;
+    return { ...e, timeMs, json: { ...e.json, time: new Date(timeMs).toISOString() } };
+  });
   // 1. The source exports the first 100 events, then stops (SIGTERM).
-  fake.events.length = 100;
+  fake.events.length = 0;
+  fake.events.push(...all.slice(0, 100));
   let child = await startChild(w.confPath);
   w.children.push(child);
   await drained(w, 100, 0);
+  await waitFor('the source in the next window', () => (readFileSync(join(w.storage, `127.0.0.1_${fake.port}`, 'window_time'), 'utf8').startsWith(new Date(nextWindow).toISOString().slice(0, 19)) ? true : undefined), 20_000, 100);
   child.proc.kill('SIGTERM');
   assert.equal(await child.exited, 0, child.stderr());
   const stateFiles = readdirSync(w.storage, { recursive: true }).map(String).sort();
@@ -101,15 +112,16 @@ test('state written by the source is read by start, and start\'s state by the so
   // 2. `start` (HTTPS into a receiver child without the source) goes on from the source's state: events 100..149 only.
   fake.events.push(...all.slice(100, 150));
   const plain = `${w.confPath}.plain`;
-  const { readFile } = await import('node:fs/promises');
-  const conf = await readFile(w.confPath, 'utf8');
-  await writeFile(plain, conf.replace(/^<source>\n {2}@type teleport[\s\S]*?^<\/source>\n/m, ''));
+  await writeFile(plain, readFileSync(w.confPath, 'utf8').replace(/^<source>\n {2}@type teleport[\s\S]*?^<\/source>\n/m, ''));
   child = await startChild(plain);
   w.children.push(child);
+  const tomlPath = join(w.dir, 'handler.toml');
   await writeFile(tomlPath, w.toml(child.port));
   const r = await runStartCli(w, tomlPath);
   assert.equal(r.code, 0, r.stderr);
-  await drained(w, 150, 0);
+  await drained(w, 150, 0).catch((err: Error) => {
+    throw new Error(`${err.message}\n${r.stderr}`);
+  });
   child.proc.kill('SIGTERM');
   assert.equal(await child.exited, 0, child.stderr());
 

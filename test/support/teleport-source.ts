@@ -21,6 +21,8 @@ export interface TeleportSourceOptions {
   readonly chunkSize?: number;
   /** A `<filter test.log> @type dedup key uid` before the s3 match. */
   readonly dedup?: boolean;
+  /** Of both s3 buffers (default 3600). */
+  readonly timekey?: number;
   /** Extra lines inside the teleport <source>. */
   readonly sourceExtra?: string;
 }
@@ -59,7 +61,7 @@ export function teleportSource(o: { port: number; identity: string; storage: str
 export async function teleportSourceWorld(t: { after(fn: () => Promise<void> | void): void }, prefix: string, o: TeleportSourceOptions): Promise<TeleportSourceWorld> {
   // The exporter's fast retries, read by the children (tuningFromEnv).
   Object.assign(process.env, FAST_ENV);
-  const w = await childWorld(t, prefix, 3600, 'flush_thread_interval 0.2\nflush_thread_burst_interval 0.1');
+  const w = await childWorld(t, prefix, o.timekey ?? 3600, 'flush_thread_interval 0.2\nflush_thread_burst_interval 0.1');
   const tcerts = await makeTeleportCerts();
   const fake = new FakeTeleport({ ...tcerts, bulk: o.bulk, chunkSize: o.chunkSize });
   const gen = generate(fake, o.count, o.days, o.perSession ?? 20, o.sessions ?? 6);
