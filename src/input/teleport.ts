@@ -110,7 +110,7 @@ export class TeleportInput implements Input {
       this.#cfg = loadStartConfig({ flags, env: {}, cwd: process.cwd() });
     } catch (err) {
       if (!(err instanceof ExporterError)) throw err;
-      throw new ConfigError('AR_CONF_BAD_VALUE', element.pos, `<source @type teleport>: ${paramSpelling(err.message)}`, { cause: err });
+      throw new ConfigError('AR_CONF_BAD_VALUE', posOf(element, err.message), `<source @type teleport>: ${paramSpelling(err.message)}`, { cause: err });
     }
   }
 
@@ -134,10 +134,16 @@ export class TeleportInput implements Input {
 }
 
 const PARAM_OF = new Map<string, string>(Object.entries(FLAG_OF).map(([param, flag]) => [flag, param]));
+const FLAG_WORD = new RegExp(`(?:--)?\\b(${[...PARAM_OF.keys()].sort((a, b) => b.length - a.length).join('|')})\\b`, 'g');
 
-/** start's messages name flags (`--teleport-identity`) and TOML keys; say the param instead. */
+/** start's messages name flags (`--teleport-identity`, `start-time =`) and TOML keys; say the param instead. */
 function paramSpelling(message: string): string {
-  return message
-    .replace(/--([a-z-]+)/g, (m, flag: string) => PARAM_OF.get(flag) ?? m)
-    .replace(/`teleport\.(ca|cert|key)`/g, '`$1`');
+  return message.replace(FLAG_WORD, (_m, flag: string) => PARAM_OF.get(flag) ?? flag).replace(/`teleport\.(ca|cert|key)`/g, '`$1`');
+}
+
+/** The line of the param a message of start's starts with (`--identity: ...`), else the <source>'s. */
+function posOf(element: ConfigElement, message: string): ConfigElement['pos'] {
+  const flag = /^--([a-z-]+)/.exec(message)?.[1];
+  const param = flag !== undefined ? PARAM_OF.get(flag) : undefined;
+  return (param !== undefined ? element.params.get(param)?.pos : undefined) ?? element.pos;
 }
