@@ -1,22 +1,31 @@
 // `<source> @type teleport` (issue 14 §3): the exporter inside the receiver. The engine is
 // `auditrelay-event-handler start`'s (event-handler/start, audit, state, teleport) with its
 // TOML keys as params in Fluentd spelling; instead of POSTing over HTTPS to in_http, each event
-// body goes through in_http's own parse and tag rules into the router (teleport-sink.ts), and
+// body goes through in_http's own parse and tag rules into the router, and
 // the cursor moves only past events whose emit the buffer acknowledged. The state directory
 // is `start`'s (and the Go handler's): either can take over from the other.
 
+import type { Logger } from 'pino';
 import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { EmitFn, Input, PluginContext } from '../plugin-api.ts';
-import { ExporterError } from '../event-handler/errors.ts';
-import { loadStartConfig } from '../event-handler/start/start-config.ts';
-import type { StartConfig, StartFlagName } from '../event-handler/start/start-config.ts';
-import { runStart, tuningFromEnv } from '../event-handler/start/start.ts';
-import type { StartTuning } from '../event-handler/start/start.ts';
-import { bodyParser } from './http-body.ts';
-import { EmitSink } from './teleport-sink.ts';
+import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.ts';
+import { EventTime } from '../time/event-time.ts';
+import { bodyParser, parseDefault, parseWithParser } from './http-body.ts';
+import { splitTarget, tagFromPath } from './http-request.ts';
+
+/**
+ * The exporter engine (event-handler/start/embedded.ts), handed in by receiver.ts: the data
+ * path may not import the event handler. `configure` takes start's flags and throws an
+ * AR_EXPORTER_* error naming the flag; `run` exports until `signal`, calling `deliver` once per
+ * event (it retries a rejected delivery and moves the cursor only past resolved ones).
+ */
+export interface ExporterEngine {
+  configure(flags: Readonly<Record<string, string>>): {
+    run(opts: { readonly log: Logger; readonly signal: AbortSignal; readonly deliver: (url: string, body: string) => Promise<void> }): Promise<unknown>;
+  };
+}
 
 export const params = {
   tag: { type: 'string', default: 'test.log', desc: 'Tag of the audit events (the path of `[forward.fluentd] url`).' },
@@ -69,48 +78,56 @@ const FLAG_OF = {
   lock_period: 'lock-period',
   lock_for: 'lock-for',
   max_in_flight: 'fluentd-max-in-flight',
-} as const satisfies Partial<Record<keyof typeof params, StartFlagName>>;
+} as const satisfies Partial<Record<keyof typeof params, string>>;
 
-export class TeleportInput implements Input {
-  static readonly type = 'teleport';
+/** `<source> @type teleport`, bound to the exporter engine (registered by receiver.ts). */
+export function teleportInput(engine: ExporterEngine) {
+  return class TeleportInput extends TeleportSource {
+    static readonly type = 'teleport';
+    constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
+      super(element, ctx, emit, engine);
+    }
+  };
+}
+
+export class TeleportSource implements Input {
   readonly #ctx: PluginContext;
   readonly #emit: EmitFn;
-  readonly #cfg: StartConfig;
-  readonly #parser;
-  readonly #tuning: StartTuning;
+  readonly #exporter: ReturnType<ExporterEngine['configure']>;
+  readonly #parser: Parser | undefined;
+  /** in_http's tag per target URL: one for audit events, one per recording. */
+  readonly #tags = new Map<string, string>();
   #stop: AbortController | undefined;
   #run: Promise<void> | undefined;
 
-  constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
+  constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn, engine: ExporterEngine) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
     this.#ctx = ctx;
     this.#emit = emit;
     this.#parser = bodyParser(element, ctx);
-    this.#tuning = tuningFromEnv(process.env);
     for (const key of ['tag', 'session_tag'] as const) {
       if (!/^[A-Za-z0-9_.-]+$/.test(p[key]) || p[key].startsWith('.') || p[key].endsWith('.')) {
         throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get(key)?.pos ?? element.pos, `${key} '${p[key]}' is not a tag; use letters, digits, _, - and inner dots, e.g. test.log`);
       }
     }
-    const flags: Partial<Record<StartFlagName, string>> = {
-      // The paths in_http would see: test.log, session.<sid>.log.
+    const flags: Record<string, string> = {
+      // The paths in_http would see: /test.log, /session.<sid>.log.
       'fluentd-url': `emit:///${p.tag}`,
       'fluentd-session-url': `emit:///${p.session_tag}`,
       'fluentd-max-connections': '1',
     };
     const durationMs = (s: number) => `${Math.round(s * 1000)}ms`;
-    for (const [name, flag] of Object.entries(FLAG_OF) as [keyof typeof FLAG_OF, StartFlagName][]) {
+    for (const [name, flag] of Object.entries(FLAG_OF) as [keyof typeof FLAG_OF, string][]) {
       const v: unknown = p[name];
       if (v === undefined) continue;
-      const spec = params[name];
-      flags[flag] = Array.isArray(v) ? v.join(',') : spec.type === 'time' ? durationMs(v as number) : String(v);
+      flags[flag] = Array.isArray(v) ? v.join(',') : params[name].type === 'time' ? durationMs(v as number) : String(v);
     }
     try {
-      // Only fluent.conf configures the source: no FDFWD_* environment, no TOML.
-      this.#cfg = loadStartConfig({ flags, env: {}, cwd: process.cwd() });
+      this.#exporter = engine.configure(flags);
     } catch (err) {
-      if (!(err instanceof ExporterError)) throw err;
-      throw new ConfigError('AR_CONF_BAD_VALUE', posOf(element, err.message), `<source @type teleport>: ${paramSpelling(err.message)}`, { cause: err });
+      const message = (err as Error).message;
+      if ((err as { code?: string }).code?.startsWith('AR_EXPORTER') !== true) throw err;
+      throw new ConfigError('AR_CONF_BAD_VALUE', posOf(element, message), `<source @type teleport>: ${paramSpelling(message)}`, { cause: err });
     }
   }
 
@@ -119,9 +136,8 @@ export class TeleportInput implements Input {
     const stop = new AbortController();
     this.#stop = stop;
     const log = this.#ctx.log;
-    const sink = new EmitSink(this.#emit, { parser: this.#parser, dryRun: this.#cfg.dryRun, backoffBaseMs: this.#tuning.backoffBaseMs, backoffMaxMs: this.#tuning.backoffMaxMs }, log);
-    this.#run = runStart(this.#cfg, { log, signal: stop.signal, tuning: this.#tuning, sink }).then(
-      (r) => log.info(r, 'teleport source stopped'),
+    this.#run = this.#exporter.run({ log, signal: stop.signal, deliver: (url, body) => this.#deliver(url, body) }).then(
+      (r) => log.info(r as object, 'teleport source stopped'),
       (err: unknown) => log.error({ code: (err as { code?: string }).code, error: (err as Error).message }, `teleport source failed: ${(err as Error).message}`),
     );
   }
@@ -130,6 +146,39 @@ export class TeleportInput implements Input {
   async stop(): Promise<void> {
     this.#stop?.abort();
     await this.#run;
+  }
+
+  /**
+   * One delivery of a body start would POST to `url`: in_http's tag and parse, then the emit,
+   * which resolves once the buffer acknowledged. The emit is called before any await, so
+   * events reach the router in the order the exporter delivers them.
+   */
+  #deliver(url: string, body: string): Promise<void> {
+    try {
+      const events = this.#events(body);
+      return events.length > 0 ? Promise.resolve(this.#emit(this.#tagOf(url), events)) : Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err as Error);
+    }
+  }
+
+  #tagOf(url: string): string {
+    let tag = this.#tags.get(url);
+    if (tag === undefined) {
+      tag = tagFromPath(splitTarget(url).path, undefined);
+      if (this.#tags.size > 1024) this.#tags.clear();
+      this.#tags.set(url, tag);
+    }
+    return tag;
+  }
+
+  /** What in_http hands the router for this body (fresh records each call: filters change them). */
+  #events(body: string): Event[] {
+    const input = { body: Buffer.from(body), contentType: 'application/json', params: new Map<string, string>() };
+    const parsed = this.#parser !== undefined ? parseWithParser(this.#parser, input) : parseDefault(input);
+    const events: Event[] = new Array(parsed.records.length);
+    for (let i = 0; i < events.length; i++) events[i] = { time: parsed.times[i] ?? EventTime.now(), record: parsed.records[i] };
+    return events;
   }
 }
 
