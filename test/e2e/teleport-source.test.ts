@@ -141,4 +141,4 @@ for (const bulk of [false, true]) {
     const audit = (await s3Records(w, 'logs')).map((x) => JSON.stringify(x));
     assert.deepEqual(audit, expectedAudit(w), 'source → start → source: every event once, in order');
   });
-  }
+}
