@@ -14,6 +14,8 @@ import { Pipeline } from './router/pipeline.ts';
 import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
 import { HttpInput } from './input/http.ts';
 import { PrometheusInput, PrometheusMonitorInput, PrometheusOutputMonitorInput } from './input/prometheus.ts';
+import { teleportInput } from './input/teleport.ts';
+import { configureEmbedded } from './event-handler/start/embedded.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
 import { DedupFilter } from './filter/dedup.ts';
 import { StdoutOutput } from './output/stdout.ts';
@@ -48,7 +50,7 @@ export const systemParams = {
 
 /** Every plugin class; each one's `static type` is its @type name. */
 export const registry: PluginRegistry = pluginRegistry({
-  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput],
+  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput, teleportInput({ configure: configureEmbedded })],
   filters: [RecordTransformerFilter, DedupFilter],
   outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });

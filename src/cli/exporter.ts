@@ -10,8 +10,7 @@ import { runConfigure } from '../event-handler/configure/configure.ts';
 import { parseGoDuration } from '../event-handler/go-duration.ts';
 import { loadStartConfig, START_FLAGS } from '../event-handler/start/start-config.ts';
 import type { StartFlagName } from '../event-handler/start/start-config.ts';
-import { runStart } from '../event-handler/start/start.ts';
-import type { StartTuning } from '../event-handler/start/start.ts';
+import { runStart, tuningFromEnv } from '../event-handler/start/start.ts';
 import { pino } from 'pino';
 
 const APP_NAME = 'Teleport event handler';
@@ -160,21 +159,6 @@ async function configure(argv: readonly string[]): Promise<number> {
     { cwd: process.cwd(), stdin: process.stdin, stdout: process.stdout, version: pkg.version },
   );
   return 0;
-}
-
-/** Test/benchmark knobs from the environment (not upstream's; every default is upstream's). */
-function tuningFromEnv(env: NodeJS.ProcessEnv): StartTuning {
-  const n = (name: string) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : undefined);
-  return {
-    backoffBaseMs: n('AUDITRELAY_EXPORTER_BACKOFF_BASE_MS'),
-    backoffMaxMs: n('AUDITRELAY_EXPORTER_BACKOFF_MAX_MS'),
-    roundPauseMs: n('AUDITRELAY_EXPORTER_ROUND_PAUSE_MS'),
-    pollIntervalMs: n('AUDITRELAY_EXPORTER_POLL_INTERVAL_MS'),
-    missingDelayMs: n('AUDITRELAY_EXPORTER_MISSING_DELAY_MS'),
-    progressIntervalMs: n('AUDITRELAY_EXPORTER_PROGRESS_INTERVAL_MS'),
-    probeRetryMs: n('AUDITRELAY_EXPORTER_PROBE_RETRY_MS'),
-    rpcRetryMs: n('AUDITRELAY_EXPORTER_RPC_RETRY_MS'),
-  };
 }
 
 async function start(argv: readonly string[]): Promise<number> {

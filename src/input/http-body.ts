@@ -6,7 +6,10 @@
 //   Time.at(value) semantics (convert_time_field).
 
 import { decodeMulti } from '@msgpack/msgpack';
-import type { Parser } from '../plugin-api.ts';
+import type { Parser, PluginContext } from '../plugin-api.ts';
+import type { ConfigElement } from '../params/element.ts';
+import { ConfigError } from '../params/errors.ts';
+import { createParser, parserTypes } from '../parser/registry.ts';
 import { EventTime } from '../time/event-time.ts';
 import { parseJson } from '../parser/json-text.ts';
 import { JsonFloat, OrderedObject, type JsonRecord, type JsonValue } from '../value/json-value.ts';
@@ -24,6 +27,16 @@ export interface BodyInput {
   readonly contentType: string;
   /** Query params; default mode merges form params into it. */
   readonly params: Map<string, string>;
+}
+
+/** The source's `<parse>` parser; undefined for none or `@type in_http` (the built-in rules). */
+export function bodyParser(element: ConfigElement, ctx: PluginContext): Parser | undefined {
+  const parse = element.sections('parse')[0];
+  const parseType = parse?.take('@type')?.value ?? 'in_http';
+  if (!parse || parseType === 'in_http') return undefined;
+  const parser = createParser(parseType, parse, ctx);
+  if (!parser) throw new ConfigError('AR_CONF_UNKNOWN_TYPE', parse.pos, `unknown parser type '${parseType}'; supported: ${parserTypes.join(', ')}`);
+  return parser;
 }
 
 /** `<parse>` mode: the configured parser gets the whole body. */

@@ -16,12 +16,11 @@ import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
 import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
-import { createParser, parserTypes } from '../parser/registry.ts';
 import { configureTls } from './tls.ts';
 import { TlsGate } from './tls-gate.ts';
 import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
 import { splitTarget, tagFromPath, parseQuery, rubyToF, addFields, remoteAddr, wantsKeepAlive, floatTime } from './http-request.ts';
-import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
+import { bodyParser, parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { HttpStats, type RequestNote } from './http-stats.ts';
@@ -83,14 +82,7 @@ export class HttpInput implements Input {
       throw new ConfigError('AR_CONF_BAD_VALUE', element.params.get('add_tag_prefix')?.pos ?? element.pos, "'add_tag_prefix' parameter must not be empty");
     }
     this.#cors = p.cors_allow_origins ? new CorsPolicy(p.cors_allow_origins, p.cors_allow_credentials) : undefined;
-    const parse = element.sections('parse')[0];
-    const parseType = parse?.take('@type')?.value ?? 'in_http';
-    if (parse && parseType !== 'in_http') {
-      this.#parser = createParser(parseType, parse, ctx);
-      if (!this.#parser) {
-        throw new ConfigError('AR_CONF_UNKNOWN_TYPE', parse.pos, `unknown parser type '${parseType}'; supported: ${parserTypes.join(', ')}`);
-      }
-    }
+    this.#parser = bodyParser(element, ctx);
     const tls = configureTls(element.sections('transport')[0], warn);
     this.#tlsRequestCert = tls?.requestCert ?? false;
     this.#app = Fastify({

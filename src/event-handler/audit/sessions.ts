@@ -14,7 +14,7 @@ import type { TeleportClient } from '../teleport/teleport-client.ts';
 import type { EventUnstructured } from '../teleport/grpc-service.ts';
 import { eventBody } from '../forward/event-json.ts';
 import { parseTarget, SendStopped } from '../forward/forwarder.ts';
-import type { Forwarder } from '../forward/forwarder.ts';
+import type { EventSink } from '../forward/forwarder.ts';
 import { LatestWins } from '../state/state.ts';
 import type { StateStore } from '../state/state.ts';
 
@@ -46,7 +46,7 @@ const jitter7 = (ms: number) => ms * (1 - Math.random() / 7);
 
 export class SessionJob {
   readonly #client: () => TeleportClient;
-  readonly #forwarder: Forwarder;
+  readonly #forwarder: EventSink;
   readonly #state: StateStore;
   readonly #opts: SessionJobOptions;
   readonly #log: Logger;
@@ -60,7 +60,7 @@ export class SessionJob {
   eventsSent = 0;
   sessionsDone = 0;
 
-  constructor(client: () => TeleportClient, forwarder: Forwarder, state: StateStore, opts: SessionJobOptions, log: Logger) {
+  constructor(client: () => TeleportClient, forwarder: EventSink, state: StateStore, opts: SessionJobOptions, log: Logger) {
     this.#client = client;
     this.#forwarder = forwarder;
     this.#state = state;

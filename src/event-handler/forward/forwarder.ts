@@ -62,7 +62,21 @@ interface Attempt {
   readonly error?: Error;
 }
 
-export class Forwarder {
+/**
+ * Where `start`'s audit pipeline and session job hand one event: `send` resolves once the event
+ * is safe at the other end (HTTP 200 here; a buffer append acknowledged for the receiver's
+ * `<source> @type teleport`), retries until then, and throws SendStopped once stop() was called.
+ * The position saved never passes an event whose send has not resolved.
+ */
+export interface EventSink {
+  /** Events delivered so far. */
+  readonly sent: number;
+  send(t: Target, body: string): Promise<void>;
+  stop(): void;
+  close(): void;
+}
+
+export class Forwarder implements EventSink {
   readonly #https: HttpsAgent;
   readonly #http: HttpAgent;
   readonly #log: Logger;
@@ -181,14 +195,14 @@ export interface AuditPipeline<T> {
  */
 export class OrderedPipeline<T> implements AuditPipeline<T> {
   readonly #max: number;
-  readonly #forwarder: Forwarder;
+  readonly #forwarder: EventSink;
   readonly #onCommit: (item: T) => void;
   readonly #items: T[] = [];
   readonly #done: boolean[] = [];
   #head = 0;
   readonly #gate = new PipelineGate(() => this.inFlight);
 
-  constructor(maxInFlight: number, forwarder: Forwarder, onCommit: (item: T) => void) {
+  constructor(maxInFlight: number, forwarder: EventSink, onCommit: (item: T) => void) {
     this.#max = Math.max(1, maxInFlight);
     this.#forwarder = forwarder;
     this.#onCommit = onCommit;

@@ -1,10 +1,12 @@
 // What one `start` run sends with: the pooled Forwarder (sessions, dry-run and the one-at-a-time
 // audit path), session ingest, user locks, and the audit pipeline built on top of them
-// (docs/compatibility-event-handler.md §3–5, app.go).
+// (docs/compatibility-event-handler.md §3–5, app.go). Given another EventSink (the receiver's
+// `<source> @type teleport` emits into its router), everything goes through that sink instead,
+// in order, `fluentd-max-in-flight` at a time; the pipelined HTTP connection is not used.
 import { readFileSync } from 'node:fs';
 import type { Logger } from 'pino';
 import { Forwarder, OrderedPipeline, parseTarget } from '../forward/forwarder.ts';
-import type { AuditPipeline, Target } from '../forward/forwarder.ts';
+import type { AuditPipeline, EventSink, Target } from '../forward/forwarder.ts';
 import { PipelinedPipeline } from '../forward/pipelined-pipeline.ts';
 import type { TlsMaterial } from '../forward/pipelined-client.ts';
 import type { StateStore } from '../state/state.ts';
@@ -24,7 +26,7 @@ export interface SendTuning {
 }
 
 export class Senders {
-  readonly forwarder: Forwarder;
+  readonly forwarder: EventSink;
   readonly sessions: SessionJob;
   /** TryLockUser: only with lock-enabled and not dry-run. */
   readonly locker: UserLocker | undefined;
@@ -36,10 +38,10 @@ export class Senders {
   readonly #tls: TlsMaterial | undefined;
   #stream: PipelinedPipeline<unknown> | undefined;
 
-  constructor(cfg: StartConfig, tuning: SendTuning, log: Logger, state: StateStore, getClient: () => TeleportClient) {
+  constructor(cfg: StartConfig, tuning: SendTuning, log: Logger, state: StateStore, getClient: () => TeleportClient, sink?: EventSink) {
     this.#log = log;
     this.#tuning = tuning;
-    this.forwarder = new Forwarder(
+    this.forwarder = sink ?? new Forwarder(
       {
         ca: cfg.fluentdCa,
         cert: cfg.fluentdCert,
@@ -69,7 +71,7 @@ export class Senders {
     // More than one in flight: ONE connection with HTTP/1.1 pipelining, so the receiver gets the
     // events in order (pool sockets would let adjacent POSTs overtake each other). One at a time
     // (and dry-run): upstream's path through the pool, unchanged.
-    this.#pipelined = this.#maxInFlight > 1 && !cfg.dryRun;
+    this.#pipelined = this.#maxInFlight > 1 && !cfg.dryRun && sink === undefined;
     this.#tls = this.#pipelined
       ? {
           ca: cfg.fluentdCa !== undefined ? readFileSync(cfg.fluentdCa) : undefined,

@@ -17,6 +17,7 @@ import type { BulkPosition } from '../audit/audit-bulk.ts';
 import { Progress } from './progress.ts';
 import { Senders } from './senders.ts';
 import type { SendTuning } from './senders.ts';
+import type { EventSink } from '../forward/forwarder.ts';
 import type { StartConfig } from './start-config.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
@@ -33,6 +34,8 @@ export interface StartOptions {
   /** A TTY for the progress bar; undefined → periodic log lines. */
   readonly tty?: NodeJS.WriteStream;
   readonly tuning?: StartTuning;
+  /** Where events go instead of HTTPS to `[forward.fluentd]` (the receiver's `<source> @type teleport`). */
+  readonly sink?: EventSink;
 }
 
 export interface StartResult {
@@ -40,6 +43,21 @@ export interface StartResult {
   readonly auditEvents: number;
   readonly sessionEvents: number;
   readonly stateDir: string;
+}
+
+/** Test/benchmark knobs from the environment (not upstream's; every default is upstream's). */
+export function tuningFromEnv(env: NodeJS.ProcessEnv): StartTuning {
+  const n = (name: string) => (env[name] !== undefined && env[name] !== '' ? Number(env[name]) : undefined);
+  return {
+    backoffBaseMs: n('AUDITRELAY_EXPORTER_BACKOFF_BASE_MS'),
+    backoffMaxMs: n('AUDITRELAY_EXPORTER_BACKOFF_MAX_MS'),
+    roundPauseMs: n('AUDITRELAY_EXPORTER_ROUND_PAUSE_MS'),
+    pollIntervalMs: n('AUDITRELAY_EXPORTER_POLL_INTERVAL_MS'),
+    missingDelayMs: n('AUDITRELAY_EXPORTER_MISSING_DELAY_MS'),
+    progressIntervalMs: n('AUDITRELAY_EXPORTER_PROGRESS_INTERVAL_MS'),
+    probeRetryMs: n('AUDITRELAY_EXPORTER_PROBE_RETRY_MS'),
+    rpcRetryMs: n('AUDITRELAY_EXPORTER_RPC_RETRY_MS'),
+  };
 }
 
 const SHUTDOWN_GRACE_MS = 5000; // lib.ServeSignals(app, 5s)
@@ -79,7 +97,7 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
   const onOuterAbort = () => stop.abort();
   opts.signal?.addEventListener('abort', onOuterAbort);
 
-  const senders = new Senders(cfg, tuning, log, state, getClient);
+  const senders = new Senders(cfg, tuning, log, state, getClient, opts.sink);
   const refreshTimer = startIdentityRefresh(cfg, client, log);
   const saveError = (err: unknown) => log.warn({ error: (err as Error).message }, 'Failed to save cursor values, will retry');
   const run: Run = {
