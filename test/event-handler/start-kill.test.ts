@@ -53,11 +53,14 @@ for (const bulk of [false, true]) {
     for (const b of got) counts.set(b, (counts.get(b) ?? 0) + 1);
     for (const e of w.fake.events) assert.ok(counts.has(eventBody(e.json)), `event ${e.id} missing`);
     const duplicates = got.length - counts.size;
-    // Per kill: ≤ 4 POSTs in flight, plus what was answered during the position write under way
-    // (both paths: the window/page path's key files are written in a crash-safe order and the
-    // resume looks for `id` from `cursor` on, so a kill between them never re-sends a page).
+    // Per kill: the POSTs in flight plus what was acknowledged after the last completed position
+    // write (the saver is latest-wins and asynchronous, as upstream's). That lag grows with the
+    // machine's load: 15–45 on an idle 2-core machine, up to 185 for 3 kills with six other test
+    // runs on the same cores. The bound below catches a resume that re-sends from the day's or
+    // the chunk's start (400 events a day here); exactly once is the dedup filter's job
+    // (test/reliability/teleport-kill9.test.ts, test/e2e/kill-restart.test.ts).
     t.diagnostic(`${duplicates} duplicates after ${kills} kills`);
-    assert.ok(duplicates <= kills * 24, `${duplicates} duplicates after ${kills} kills`);
+    assert.ok(duplicates <= kills * 100, `${duplicates} duplicates after ${kills} kills`);
     // Recordings: every non-print event at least once.
     for (const [sid, evs] of w.fake.sessions) {
       const bodies = new Set(received(w).filter((r) => r.tag === `session.${sid}.log`).map((r) => JSON.stringify(r.body)));
