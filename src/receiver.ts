@@ -14,6 +14,7 @@ import { Pipeline } from './router/pipeline.ts';
 import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
 import { HttpInput } from './input/http.ts';
 import { PrometheusInput, PrometheusMonitorInput, PrometheusOutputMonitorInput } from './input/prometheus.ts';
+import { MonitorAgentInput } from './input/monitor-agent.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
 import { DedupFilter } from './filter/dedup.ts';
 import { StdoutOutput } from './output/stdout.ts';
@@ -45,7 +46,7 @@ export const systemParams = {
 
 /** Every plugin class; each one's `static type` is its @type name. */
 export const registry: PluginRegistry = pluginRegistry({
-  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput],
+  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput, MonitorAgentInput],
   filters: [RecordTransformerFilter, DedupFilter],
   outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });
