@@ -7,7 +7,7 @@
 // With `tag`, the same records are emitted every emit_interval.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
-import pkg from '../../package.json' with { type: 'json' };
+import { readFile } from 'node:fs/promises';
 import type { ParamSchema } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import type { ConfigElement } from '../params/element.ts';
@@ -42,6 +42,8 @@ export class MonitorAgentInput implements Input {
   #timer: NodeJS.Timeout | undefined;
   #port = 0;
   #listening = false;
+  /** auditrelay's version (Fluentd reports Fluent::VERSION), read from package.json at start. */
+  #version = '';
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
@@ -72,6 +74,8 @@ export class MonitorAgentInput implements Input {
   }
 
   async start(): Promise<void> {
+    const pkg = JSON.parse(await readFile(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+    this.#version = pkg.version;
     try {
       await new Promise<void>((resolve, reject) => {
         this.#server.once('error', reject);
@@ -166,7 +170,7 @@ export class MonitorAgentInput implements Input {
 
   /** /api/config.json: pid, ppid and version (auditrelay's; Fluentd adds its supervisor's options). */
   #config(): JsonObject {
-    return { pid: process.pid, ppid: process.ppid, version: pkg.version };
+    return { pid: process.pid, ppid: process.ppid, version: this.#version };
   }
 }
 
