@@ -30,6 +30,8 @@ export interface PluginContext {
   readonly plugins?: () => readonly PluginEntry[];
   /** The output of the first top-level `<match>` that takes `tag` (monitor_agent's `?tag=`); set by the router. */
   readonly matchOf?: (tag: string) => PluginEntry | undefined;
+  /** tag → events dropped because no `<match>` took them, since start (/metrics); set by the router. */
+  readonly unmatched?: () => ReadonlyMap<string, number>;
 }
 
 /** Records and emit calls that went through a plugin, counted by the router (Fluentd's emit_records / emit_count). */

@@ -79,7 +79,12 @@ export function loadReceiver(opts: ReceiverOptions): { agent: Pipeline; processL
   const log = processLog.log;
   for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
   if (sysParams && sysParams.workers > 1) log.warn({ workers: sysParams.workers }, 'auditrelay runs a single worker; workers > 1 is ignored (one Node process handles the load; see README)');
-  const agent = new Pipeline(root, { log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine }, registry);
+  // AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL (seconds): how often dropped-for-no-<match> events are summed up in the log.
+  const summary = Number(process.env.AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL);
+  const agent = new Pipeline(root, {
+    log, hostname: hostname(), workerId: 0, writeLogLine: processLog.writeLine,
+    ...(summary > 0 ? { unmatchedSummaryInterval: summary } : {}),
+  }, registry);
   for (const w of unusedWarnings(root)) {
     log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
     if (w.detail !== undefined) log.debug({ config: `${w.pos.file}:${w.pos.line}` }, `the section as read:\n${w.detail}`);

@@ -68,14 +68,14 @@ export class ObjectUploader {
     this.#o = o;
   }
 
-  /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`. */
-  async upload(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`; `sent` learns the object's size. */
+  async upload(chunk: ChunkView, key: string, conditional: boolean, sent?: (objectBytes: number) => void): Promise<UploadOutcome> {
     return chunk.byteSize < this.#o.multipartThreshold
-      ? this.#putSingle(chunk, key, conditional)
-      : this.#putStreaming(chunk, key, conditional);
+      ? this.#putSingle(chunk, key, conditional, sent)
+      : this.#putStreaming(chunk, key, conditional, sent);
   }
 
-  async #putSingle(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  async #putSingle(chunk: ChunkView, key: string, conditional: boolean, sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const raw = await chunk.read();
     const body = this.#o.storeAs.name === 'gzip' ? await gzipAsync(raw) : raw;
     const md5 = createHash('md5').update(body).digest();
@@ -89,6 +89,7 @@ export class ObjectUploader {
         ContentMD5: md5.toString('base64'),
         IfNoneMatch: conditional ? '*' : undefined,
       }));
+      sent?.(body.length);
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err)) throw err;
@@ -101,7 +102,7 @@ export class ObjectUploader {
   // its params to CompleteMultipartUpload too, so IfNoneMatch makes the
   // completion conditional (AWS S3 and MinIO honour it there); a body that
   // fits in one part goes out as a plain conditional PutObject.
-  async #putStreaming(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  async #putStreaming(chunk: ChunkView, key: string, conditional: boolean, sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const hasher = new PartHasher(this.#o.partSize);
     const stages: (Readable | Transform)[] = [chunk.open()];
     if (this.#o.storeAs.name === 'gzip') stages.push(createGzip());
@@ -127,6 +128,7 @@ export class ObjectUploader {
     try {
       await upload.done();
       if (streamError) throw streamError;
+      sent?.(hasher.byteCount);
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err) || !hasher.finished) throw streamError ?? err;

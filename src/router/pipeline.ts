@@ -11,7 +11,7 @@ import { BufferedOutput } from '../buffer/buffered-output.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
 import { createFormatter } from '../format/registry.ts';
-import { EventRouter, type Rule } from './event-router.ts';
+import { EventRouter, startUnmatchedSummary, UnmatchedEvents, type Rule } from './event-router.ts';
 import { compilePatterns, type TagMatcher } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
@@ -22,6 +22,8 @@ export interface AgentEnvironment {
   readonly hostname: string;
   readonly workerId: number;
   readonly writeLogLine: (line: string) => void;
+  /** Seconds between the summaries of events no <match> took (default 60). */
+  readonly unmatchedSummaryInterval?: number;
 }
 
 export class Pipeline {
@@ -36,6 +38,9 @@ export class Pipeline {
   readonly #root: EventRouter;
   readonly #env: AgentEnvironment;
   readonly #registry: PluginRegistry;
+  /** Events no <match> took, over every router (the summary line and /metrics). */
+  readonly unmatched = new UnmatchedEvents();
+  #stopSummary: (() => void) | undefined;
 
   constructor(root: ConfigElement, env: AgentEnvironment, registry: PluginRegistry) {
     this.#env = env;
@@ -53,11 +58,11 @@ export class Pipeline {
       labelRules.set(label.arg, []);
     }
     for (const label of labelElements) {
-      this.#labels.set(label.arg, new EventRouter(labelRules.get(label.arg)!, env.log.child({ label: label.arg })));
+      this.#labels.set(label.arg, new EventRouter(labelRules.get(label.arg)!, env.log.child({ label: label.arg }), this.unmatched));
     }
     for (const label of labelElements) this.#addRules(label, labelRules.get(label.arg)!, label.arg);
     const rootRules: Rule[] = [];
-    this.#root = new EventRouter(rootRules, env.log);
+    this.#root = new EventRouter(rootRules, env.log, this.unmatched);
     this.#addRules(root, rootRules, undefined);
     for (const source of root.sections('source')) this.#addSource(source);
     for (const w of sessionTagWarnings(rootRules)) env.log.warn(w);
@@ -68,9 +73,11 @@ export class Pipeline {
     for (const f of this.filters) await f.start?.();
     for (const o of this.outputs) await o.start?.();
     for (const i of this.inputs) await i.start();
+    this.#stopSummary = startUnmatchedSummary(this.unmatched, this.#env.log, this.#env.unmatchedSummaryInterval ?? 60);
   }
 
   async stop(): Promise<void> {
+    this.#stopSummary?.();
     for (const i of this.inputs) await i.stop().catch((err: unknown) => this.#env.log.error({ err }, 'input stop failed'));
     for (const o of this.outputs) await o.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'output stop failed'));
     for (const f of this.filters) await f.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'filter stop failed'));
@@ -109,6 +116,7 @@ export class Pipeline {
       createFormatter: (section, defaultType, fallback) => createFormatter(section, ctx, defaultType, fallback),
       plugins: () => this.plugins,
       matchOf: (tag) => this.matchOf(tag),
+      unmatched: () => this.unmatched.total,
     };
     return ctx;
   }
