@@ -141,7 +141,7 @@ export class Pipeline {
     }
   }
 
-  #addRules(parent: ConfigElement, rules: Rule[], label: string | undefined): void {
+  #addRules(parent: ConfigElement, rules: Rule[], inLabel: string | undefined): void {
     const preceding: Filter[] = [];
     for (const element of parent.elements) {
       if (element.name !== 'filter' && element.name !== 'match') continue;
@@ -152,7 +152,7 @@ export class Pipeline {
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
         this.filters.push(filter);
         if (filter.precedes) preceding.push(filter);
-        const entry = this.#note(element, 'filter', type, filter, label);
+        const entry = this.#note(element, 'filter', type, filter, inLabel);
         rules.push({ kind: 'filter', matcher, filter: talliedFilter(filter, entry.tally) });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
@@ -162,8 +162,8 @@ export class Pipeline {
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
         for (const f of preceding) f.precedes!(output);
-        const entry = this.#note(element, 'output', type, output, label);
-        if (label === undefined) this.#rootMatches.push({ matcher, entry });
+        const entry = this.#note(element, 'output', type, output, inLabel);
+        if (inLabel === undefined) this.#rootMatches.push({ matcher, entry });
         // A buffered output counts its own emits (counters()); the others are counted here.
         rules.push({ kind: 'match', matcher, output: output instanceof BufferedOutput ? output : talliedOutput(output, entry.tally) });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');

@@ -225,3 +225,43 @@ test('include_retry: a failing S3 shows retry start, steps and next_time, and re
     return s.buffer_total_queued_size === 0 && JSON.stringify(s.retry) === '{}' ? s : undefined;
   }, 60_000, 200);
 });
+
+test('labels: Fluentd\'s order (sources, top-level outputs and filters, then each label\'s), ?tag= only top level', async (t) => {
+  const defer = cleanup(t);
+  const dir = await mkdtemp(join(tmpdir(), 'ar-monitor-labels-'));
+  defer(() => rm(dir, { recursive: true, force: true }));
+  const r = await startTestReceiver(`<source>
+  @type monitor_agent
+  bind 127.0.0.1
+  port 0
+</source>
+<label @A>
+  <filter **>
+    @type record_transformer
+    @id a_filter
+  </filter>
+  <match **>
+    @type null
+    @id a_null
+  </match>
+</label>
+<filter x.**>
+  @type record_transformer
+  @id root_filter
+</filter>
+<match x.**>
+  @type relabel
+  @id to_a
+  @label @A
+</match>
+`, dir);
+  defer(() => r.receiver.close());
+  const list = await plugins(r.receiver.ports[0]!);
+  assert.deepEqual(list.map((p) => `${String(p.plugin_category)}:${String(p.plugin_id)}`),
+    ['input:object:438', 'output:to_a', 'filter:root_filter', 'output:a_null', 'filter:a_filter']);
+  assert.deepEqual((await plugins(r.receiver.ports[0]!, '?tag=x.y')).map((p) => p.plugin_id), ['to_a']);
+  assert.deepEqual(await plugins(r.receiver.ports[0]!, '?tag=other'), []);
+  const relabel = byId(list, 'to_a');
+  assert.deepEqual(Object.keys(relabel), ['plugin_id', 'plugin_category', 'type', 'output_plugin', 'retry_count', 'emit_records', 'emit_size',
+    'emit_count', 'write_count', 'write_secondary_count', 'rollback_count', 'slow_flush_count', 'flush_time_count', 'drop_oldest_chunk_count']);
+});
