@@ -109,8 +109,7 @@ test('upload info lines, unmatched summary + counter, retry warnings, quiet disc
   const objects = await w.s3.objects();
   assert.deepEqual([...objects.keys()], [up.key]);
   assert.equal(objects.get(String(up.key))!.split('\n').filter(Boolean).length, 3);
-  const stored = readdirSize(join(w.s3.dir, 'teleport-audit'), String(up.key));
-  assert.equal(up.bytes, await stored, 'bytes = the object size');
+  assert.equal(up.bytes, await storedSize(join(w.s3.dir, 'teleport-audit'), String(up.key)), 'bytes = the object size');
   assert.equal(up.msg, `out_s3: uploaded s3://teleport-audit/${String(up.key)}: 3 events, ${String(up.bytes)} bytes in ${String(up.ms)} ms`);
 
   // out_file: the same line for a written file.
@@ -162,7 +161,7 @@ test('upload info lines, unmatched summary + counter, retry warnings, quiet disc
 });
 
 /** Size of the object s3rver stored for `key` (its `.../key/object` file, or the file named after the key). */
-async function readdirSize(bucketDir: string, key: string): Promise<number> {
+async function storedSize(bucketDir: string, key: string): Promise<number> {
   for (const candidate of [join(bucketDir, key, 'object'), join(bucketDir, `${key}._S3rver_object`), join(bucketDir, key)]) {
     try {
       const s = await stat(candidate);

@@ -4,9 +4,8 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { request } from 'node:http';
-import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts } from '../support/certs.ts';
@@ -118,9 +117,9 @@ test('/api/plugins.json: every plugin in Fluentd\'s order and shape, buffer figu
   assert.equal(config.aws_key_id, 'xxxxxx');
 
   const now = Math.floor(Date.now() / 1000);
-  // An event 5 s ahead keeps its chunk staged (timekey 1) until the upload below.
+  // An event 10 s ahead keeps its chunk staged (timekey 1) until the upload below.
   for (let i = 0; i < 5; i++) {
-    const a = await client.post('test.log', JSON.stringify({ event: 'user.login', time: isoAt(now + 5), uid: `m-${i}` }));
+    const a = await client.post('test.log', JSON.stringify({ event: 'user.login', time: isoAt(now + 10), uid: `m-${i}` }));
     assert.equal(a.status, 200, a.body);
   }
   const mid = await plugins(full);
@@ -132,9 +131,9 @@ test('/api/plugins.json: every plugin in Fluentd\'s order and shape, buffer figu
   assert.ok((s3Mid.buffer_total_queued_size as number) > 0, JSON.stringify(s3Mid));
   assert.equal(s3Mid.buffer_stage_length, 1);
   assert.equal(s3Mid.buffer_total_queued_size, s3Mid.buffer_stage_byte_size);
-  assert.deepEqual(s3Mid.buffer_timekeys, [now + 5]);
-  assert.equal(s3Mid.buffer_oldest_timekey, now + 5);
-  assert.equal(s3Mid.buffer_newest_timekey, now + 5);
+  assert.deepEqual(s3Mid.buffer_timekeys, [now + 10]);
+  assert.equal(s3Mid.buffer_oldest_timekey, now + 10);
+  assert.equal(s3Mid.buffer_newest_timekey, now + 10);
   assert.ok((s3Mid.buffer_available_buffer_space_ratios as number) <= 100);
 
   const after = await waitFor('the upload', async () => {
