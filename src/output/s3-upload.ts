@@ -93,7 +93,7 @@ export class ObjectUploader {
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err)) throw err;
-      return this.#compareExisting(key, [`"${md5.toString('hex')}"`]);
+      return this.#compareExisting(key, [`"${md5.toString('hex')}"`], sent);
     }
   }
 
@@ -132,7 +132,7 @@ export class ObjectUploader {
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err) || !hasher.finished) throw streamError ?? err;
-      return this.#compareExisting(key, hasher.etags());
+      return this.#compareExisting(key, hasher.etags(), sent);
     } finally {
       hasher.destroy();
     }
@@ -143,12 +143,14 @@ export class ObjectUploader {
   // reads lag its writes, 403, a timeout, a reset) leaves "taken": the caller
   // reserves the next index. Never an overwrite, never a stall; at worst a
   // chunk whose earlier answer was lost lands twice under two indexes.
-  async #compareExisting(key: string, expectedEtags: readonly string[]): Promise<UploadOutcome> {
+  async #compareExisting(key: string, expectedEtags: readonly string[], sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const timeout = this.#o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     try {
       const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }),
         { abortSignal: AbortSignal.timeout(timeout) });
-      return head.ETag !== undefined && expectedEtags.includes(head.ETag) ? 'ours' : 'taken';
+      if (head.ETag === undefined || !expectedEtags.includes(head.ETag)) return 'taken';
+      if (head.ContentLength !== undefined) sent?.(head.ContentLength);
+      return 'ours';
     } catch {
       return 'taken';
     }
