@@ -31,17 +31,33 @@ export interface PluginContext {
   readonly emitToLabel: (label: string, tag: string, events: Event[]) => Promise<void>;
   /** The formatter of a plugin's <format> (absent → `defaultType`, configured from `fallback`); set by the router. */
   readonly createFormatter: (section: ConfigElement | undefined, defaultType: string, fallback?: ConfigElement) => Formatter;
-  /** Every input and output of the pipeline, for monitoring sources (prometheus); set by the router. */
+  /** Every input, filter and output of the pipeline, for monitoring sources (prometheus, monitor_agent); set by the router. */
   readonly plugins?: () => readonly PluginEntry[];
+  /** The output of the first top-level `<match>` that takes `tag` (monitor_agent's `?tag=`); set by the router. */
+  readonly matchOf?: (tag: string) => PluginEntry | undefined;
+  /** tag → events dropped because no `<match>` took them, since start (/metrics); set by the router. */
+  readonly unmatched?: () => ReadonlyMap<string, number>;
+}
+
+/** Records and emit calls that went through a plugin, counted by the router (Fluentd's emit_records / emit_count). */
+export interface EmitTally {
+  records: number;
+  calls: number;
 }
 
 /** One built plugin, as monitoring sees it (Fluentd's monitor_agent plugin info). */
 export interface PluginEntry {
-  readonly category: 'input' | 'output';
+  readonly category: 'input' | 'filter' | 'output';
   readonly type: string;
   /** The `@id`, else Fluentd's `object:<hex>` form (stable for one config). */
   readonly pluginId: string;
-  readonly plugin: Input | Output;
+  readonly plugin: Input | Filter | Output;
+  /** Its section, for monitor_agent's `config` (secret params masked). */
+  readonly element: ConfigElement;
+  /** The `<label>` it sits in; undefined at top level. */
+  readonly label: string | undefined;
+  /** What the router counted through it (inputs: emitted; filters: taken in; unbuffered outputs: taken). */
+  readonly tally: EmitTally;
 }
 
 export interface Filter {

@@ -16,6 +16,7 @@ import { HttpInput } from './input/http.ts';
 import { PrometheusInput, PrometheusMonitorInput, PrometheusOutputMonitorInput } from './input/prometheus.ts';
 import { teleportInput } from './input/teleport.ts';
 import { configureEmbedded } from './event-handler/start/embedded.ts';
+import { MonitorAgentInput } from './input/monitor-agent.ts';
 import { RecordTransformerFilter } from './filter/record-transformer.ts';
 import { DedupFilter } from './filter/dedup.ts';
 import { StdoutOutput } from './output/stdout.ts';
@@ -50,7 +51,7 @@ export const systemParams = {
 
 /** Every plugin class; each one's `static type` is its @type name. */
 export const registry: PluginRegistry = pluginRegistry({
-  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput, teleportInput({ configure: configureEmbedded })],
+  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput, MonitorAgentInput, teleportInput({ configure: configureEmbedded })],
   filters: [RecordTransformerFilter, DedupFilter],
   outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
 });
@@ -108,7 +109,12 @@ export function loadReceiver(opts: ReceiverOptions): LoadedReceiver {
   const processLog = workers > 1 && opts.processLog === undefined ? { ...baseLog, log: baseLog.log.child({ worker: workerId }) } : baseLog;
   const log = processLog.log;
   for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
-  const agent = new Pipeline(root, { log, hostname: hostname(), workerId, workers, writeLogLine: processLog.writeLine }, registry);
+  // AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL (seconds): how often dropped-for-no-<match> events are summed up in the log.
+  const summary = Number(process.env.AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL);
+  const agent = new Pipeline(root, {
+    log, hostname: hostname(), workerId, workers, writeLogLine: processLog.writeLine,
+    ...(summary > 0 ? { unmatchedSummaryInterval: summary } : {}),
+  }, registry);
   for (const w of unusedWarnings(root)) {
     log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
     if (w.detail !== undefined) log.debug({ config: `${w.pos.file}:${w.pos.line}` }, `the section as read:\n${w.detail}`);

@@ -65,6 +65,10 @@ export interface BufferCounters {
   retrying: boolean;
   oldestTimekey: number | undefined; // buffer_oldest_timekey
   newestTimekey: number | undefined; // buffer_newest_timekey
+  /** Distinct timekeys of staged, queued and in-flight chunks (Buffer#timekeys), first seen first. */
+  timekeys: number[];
+  /** The retry in progress (monitor_agent's `retry`: start, steps, next_time), unix seconds. */
+  retry: { start: number; steps: number; nextTime: number } | undefined;
   /** Unix seconds the oldest unflushed chunk was created. */
   oldestChunkCreatedAt: number | undefined;
   /** Unix ms of the first failed write since the last success; undefined while writes succeed. */
@@ -253,9 +257,11 @@ export class BufferedOutput implements Output {
     let oldestTk: number | undefined;
     let newestTk: number | undefined;
     let oldestAt: number | undefined;
+    const timekeys = new Set<number>();
     for (const c of [...st.stage.values(), ...st.queue, ...st.inFlight]) {
       const tk = c.metadata.timekey;
       if (tk !== undefined) {
+        timekeys.add(tk);
         if (oldestTk === undefined || tk < oldestTk) oldestTk = tk;
         if (newestTk === undefined || tk > newestTk) newestTk = tk;
       }
@@ -270,6 +276,8 @@ export class BufferedOutput implements Output {
       retrying: retry !== undefined,
       oldestTimekey: oldestTk,
       newestTimekey: newestTk,
+      timekeys: [...timekeys],
+      retry: retry ? { start: retry.start, steps: retry.steps, nextTime: retry.nextTime } : undefined,
       oldestChunkCreatedAt: oldestAt,
       failingSince: f.failingSince,
       lastSuccessAt: f.lastSuccessAt,

@@ -4,6 +4,7 @@
 // the bytes match Fluentd's, and 200 is sent only once the router's output has
 // made the events durable (buffer write done).
 
+import type { Logger } from 'pino';
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -97,8 +98,8 @@ export class HttpInput implements Input {
         // TLS handshake failures arrive here too (https.Server re-emits them): TlsGate logs those once.
         const code = (err as NodeJS.ErrnoException).code;
         const loggedByGate = this.#gate?.handled(socket) === true || code?.startsWith('ERR_SSL') === true;
-        // A client that simply disconnects is not an error.
-        if (!loggedByGate && (code === 'ECONNRESET' || code === 'EPIPE')) ctx.log.debug({ error: err.message }, 'client closed the connection');
+        // A client that simply disconnects (also mid-request: the parser's EOF error) is not an error.
+        if (!loggedByGate && (code === 'ECONNRESET' || code === 'EPIPE' || code === 'HPE_INVALID_EOF_STATE')) ctx.log.debug({ error: err.message, code }, 'client closed the connection');
         else if (!loggedByGate) ctx.log.warn({ error: err.message, code }, 'unexpected error');
         // Bytes after a request with neither Content-Length nor chunked encoding
         // (its body) parse as garbage: let that request's 400 go out, then close.
@@ -175,10 +176,7 @@ export class HttpInput implements Input {
       url: '*',
       handler: (request, reply) => {
         reply.hijack();
-        this.#handle(request.raw, reply.raw, request.body as Readable | undefined).catch((err: unknown) => {
-          log.error({ err }, 'unexpected error while answering a request');
-          if (!reply.raw.headersSent) sendResponse(reply.raw, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
-        });
+        this.#handle(request.raw, reply.raw, request.body as Readable | undefined).catch((err: unknown) => answerFailed(err, reply.raw, log));
       },
     });
     // That route hijacks every reply, so on the main server Fastify's router,
@@ -189,10 +187,7 @@ export class HttpInput implements Input {
     // for the extra servers Fastify binds for `bind localhost` (::1 and 127.0.0.1).
     server.removeAllListeners('request');
     server.on('request', (req: IncomingMessage, res: ServerResponse) => {
-      this.#handle(req, res, req).catch((err: unknown) => {
-        log.error({ err }, 'unexpected error while answering a request');
-        if (!res.headersSent) sendResponse(res, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
-      });
+      this.#handle(req, res, req).catch((err: unknown) => answerFailed(err, res, log));
     });
   }
 
@@ -377,4 +372,19 @@ export class HttpInput implements Input {
     if (p.add_remote_addr) out.push(['REMOTE_ADDR', remoteAddr(req)]);
     return out;
   }
+}
+
+/**
+ * A request that failed outside in_http's own answers: a client that went away
+ * before its body arrived (`aborted`) is debug, as Fluentd logs nothing for it;
+ * anything else is an error and a 500.
+ */
+function answerFailed(err: unknown, res: ServerResponse, log: Logger): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (res.req.destroyed && (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE')) {
+    log.debug({ error: (err as Error).message, code }, 'client closed the connection before the request was read');
+    return;
+  }
+  log.error({ err }, 'unexpected error while answering a request');
+  if (!res.headersSent) sendResponse(res, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
 }

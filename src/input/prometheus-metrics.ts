@@ -63,7 +63,7 @@ export interface SourceLabels {
   readonly status: Record<string, string>;
 }
 
-export function metricsRegistry(plugins: Plugins, labels: SourceLabels = { base: {}, output: {}, status: {} }): Registry {
+export function metricsRegistry(plugins: Plugins, labels: SourceLabels = { base: {}, output: {}, status: {} }, unmatched?: () => ReadonlyMap<string, number>): Registry {
   const registry = new Registry();
   registry.setDefaultLabels(labels.base);
   const outKeys = Object.keys(labels.output);
@@ -100,6 +100,13 @@ export function metricsRegistry(plugins: Plugins, labels: SourceLabels = { base:
   registry.registerMetric(new SnapshotHistogram('auditrelay_output_write_duration_seconds', 'Time per chunk write of a buffered output (an S3 upload), failed writes included.',
     () => buffered(plugins).map(({ entry, counters }) => ({ labels: { plugin_id: entry.pluginId, type: entry.type }, buckets: counters.writeLatency }))));
   httpMetrics(registry, plugins);
+  new Counter({
+    name: 'auditrelay_unmatched_events_total', help: 'Events dropped because no <match> takes their tag (Fluentd logs a sampled "no patterns matched").', labelNames: ['tag'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const [tag, n] of unmatched?.() ?? []) this.inc({ tag }, n);
+    },
+  });
   return registry;
 }
 

@@ -90,7 +90,7 @@ export class PrometheusInput implements Input {
     // Built at the first scrape: every source (and its <labels>) exists by then.
     let registry: ReturnType<typeof metricsRegistry> | undefined;
     const metrics = (): Promise<string> => {
-      registry ??= metricsRegistry(this.#plugins, { base: labels, ...monitorLabels(this.#plugins()) });
+      registry ??= metricsRegistry(this.#plugins, { base: labels, ...monitorLabels(this.#plugins()) }, ctx.unmatched);
       return registry.metrics();
     };
     this.#server = createServer((req, res) => {

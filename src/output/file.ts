@@ -3,6 +3,7 @@
 // index unless `append`, `path_suffix`, `.gz` with `compress gzip`. Also the
 // `<secondary>` of other outputs (it then takes the primary's chunk keys).
 
+import type { Logger } from 'pino';
 import { mkdir, open } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { pipeline } from 'node:stream/promises';
@@ -59,12 +60,14 @@ export class FileSink implements ChunkSink {
   readonly #p: FileParams;
   readonly #at: ConfigElement;
   #placeholders: ChunkPlaceholders | undefined;
+  readonly #log: Logger;
   lastWrittenPath: string | undefined;
 
-  constructor(p: FileParams, formatter: Formatter, at: ConfigElement) {
+  constructor(p: FileParams, formatter: Formatter, at: ConfigElement, log: Logger) {
     this.#p = p;
     this.formatter = formatter;
     this.#at = at;
+    this.#log = log;
   }
 
   /** Compiles the path template once the buffer's chunk keys are known. */
@@ -90,6 +93,7 @@ export class FileSink implements ChunkSink {
     const template = this.#placeholders.extract(chunk);
     await mkdir(dirname(template), { recursive: true, mode: DIR_MODE });
     const gzip = this.#p.compress === 'gzip' || this.#p.compress === 'gz';
+    const began = performance.now();
     let path = template;
     let fh;
     if (this.#p.append) {
@@ -111,6 +115,9 @@ export class FileSink implements ChunkSink {
     if (gzip) await pipeline(chunk.open(), createGzip(), out);
     else await pipeline(chunk.open(), out);
     this.lastWrittenPath = path;
+    const ms = Math.round(performance.now() - began);
+    this.#log.info({ path, events: chunk.recordCount, bytes: out.bytesWritten, ms, chunk_id: chunk.idHex },
+      `out_file: wrote ${path}: ${chunk.recordCount} events, ${out.bytesWritten} bytes in ${ms} ms`);
     return path;
   }
 }
@@ -122,7 +129,7 @@ export class FileOutput extends FileSink {
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const { p, formatter } = configureFileSink(element, ctx);
-    super(p, formatter, element);
+    super(p, formatter, element, ctx.log);
     const bufferSection = element.sections('buffer')[0];
     if (!bufferSection) {
       ctx.log.warn('default timekey interval (1d) will be used because of missing <buffer> section. To change the output frequency, please modify the timekey value');
@@ -139,7 +146,7 @@ export class FileSecondary extends FileSink {
 
   constructor(element: ConfigElement, ctx: PluginContext) {
     const { p, formatter } = configureFileSink(element, ctx);
-    super(p, formatter, element);
+    super(p, formatter, element, ctx.log);
   }
 }
 

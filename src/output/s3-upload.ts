@@ -68,14 +68,14 @@ export class ObjectUploader {
     this.#o = o;
   }
 
-  /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`. */
-  async upload(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`; `sent` learns the object's size. */
+  async upload(chunk: ChunkView, key: string, conditional: boolean, sent?: (objectBytes: number) => void): Promise<UploadOutcome> {
     return chunk.byteSize < this.#o.multipartThreshold
-      ? this.#putSingle(chunk, key, conditional)
-      : this.#putStreaming(chunk, key, conditional);
+      ? this.#putSingle(chunk, key, conditional, sent)
+      : this.#putStreaming(chunk, key, conditional, sent);
   }
 
-  async #putSingle(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  async #putSingle(chunk: ChunkView, key: string, conditional: boolean, sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const raw = await chunk.read();
     const body = this.#o.storeAs.name === 'gzip' ? await gzipAsync(raw) : raw;
     const md5 = createHash('md5').update(body).digest();
@@ -89,10 +89,11 @@ export class ObjectUploader {
         ContentMD5: md5.toString('base64'),
         IfNoneMatch: conditional ? '*' : undefined,
       }));
+      sent?.(body.length);
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err)) throw err;
-      return this.#compareExisting(key, [`"${md5.toString('hex')}"`]);
+      return this.#compareExisting(key, [`"${md5.toString('hex')}"`], sent);
     }
   }
 
@@ -101,7 +102,7 @@ export class ObjectUploader {
   // its params to CompleteMultipartUpload too, so IfNoneMatch makes the
   // completion conditional (AWS S3 and MinIO honour it there); a body that
   // fits in one part goes out as a plain conditional PutObject.
-  async #putStreaming(chunk: ChunkView, key: string, conditional: boolean): Promise<UploadOutcome> {
+  async #putStreaming(chunk: ChunkView, key: string, conditional: boolean, sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const hasher = new PartHasher(this.#o.partSize);
     const stages: (Readable | Transform)[] = [chunk.open()];
     if (this.#o.storeAs.name === 'gzip') stages.push(createGzip());
@@ -127,10 +128,11 @@ export class ObjectUploader {
     try {
       await upload.done();
       if (streamError) throw streamError;
+      sent?.(hasher.byteCount);
       return 'written';
     } catch (err) {
       if (!isPreconditionFailed(err) || !hasher.finished) throw streamError ?? err;
-      return this.#compareExisting(key, hasher.etags());
+      return this.#compareExisting(key, hasher.etags(), sent);
     } finally {
       hasher.destroy();
     }
@@ -141,12 +143,14 @@ export class ObjectUploader {
   // reads lag its writes, 403, a timeout, a reset) leaves "taken": the caller
   // reserves the next index. Never an overwrite, never a stall; at worst a
   // chunk whose earlier answer was lost lands twice under two indexes.
-  async #compareExisting(key: string, expectedEtags: readonly string[]): Promise<UploadOutcome> {
+  async #compareExisting(key: string, expectedEtags: readonly string[], sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const timeout = this.#o.probeTimeoutMs ?? DEFAULT_PROBE_TIMEOUT_MS;
     try {
       const head = await this.#o.client.send(new HeadObjectCommand({ Bucket: this.#o.bucket, Key: key }),
         { abortSignal: AbortSignal.timeout(timeout) });
-      return head.ETag !== undefined && expectedEtags.includes(head.ETag) ? 'ours' : 'taken';
+      if (head.ETag === undefined || !expectedEtags.includes(head.ETag)) return 'taken';
+      if (head.ContentLength !== undefined) sent?.(head.ContentLength);
+      return 'ours';
     } catch {
       return 'taken';
     }

@@ -213,11 +213,16 @@ export class S3Output implements ChunkSink {
     else this.#reservedKeys.add(key); // resumed after a retry or a restart
 
     const log = this.#ctx.log;
+    const began = performance.now();
+    let objectBytes = chunk.byteSize;
+    const sent = (n: number): void => {
+      objectBytes = n;
+    };
     if (log.isLevelEnabled('debug')) {
       log.debug(`out_s3: write chunk ${chunk.idHex} with metadata ${JSON.stringify(chunk.metadata)} to s3://${bucket}/${key}`);
     }
     for (;;) {
-      const outcome = await uploader.upload(chunk, key, this.#conditional);
+      const outcome = await uploader.upload(chunk, key, this.#conditional, sent);
       if (outcome === 'ours') log.info(`out_s3: s3://${bucket}/${key} already holds chunk ${chunk.idHex} (an earlier attempt succeeded)`);
       if (outcome !== 'taken') break;
       // Another process or replica won this key between our probe and PUT.
@@ -230,6 +235,10 @@ export class S3Output implements ChunkSink {
       ({ key, index } = await this.#reserveKey(chunk, index + 1));
     }
     this.#reservedKeys.delete(key);
+    // One line per delivered object: what an operator greps for when a file is missing.
+    const ms = Math.round(performance.now() - began);
+    log.info({ bucket, key, events: chunk.recordCount, bytes: objectBytes, ms, chunk_id: chunk.idHex },
+      `out_s3: uploaded s3://${bucket}/${key}: ${chunk.recordCount} events, ${objectBytes} bytes in ${ms} ms`);
     if (log.isLevelEnabled('debug')) {
       log.debug(`out_s3: completed to write chunk ${chunk.idHex} with metadata ${JSON.stringify(chunk.metadata)} to s3://${bucket}/${key}`);
     }

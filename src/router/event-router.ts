@@ -30,9 +30,9 @@ export class EventRouter {
   readonly #cache = new Map<string, Pipeline>();
   readonly #noMatch: NoMatchWarning;
 
-  constructor(rules: readonly Rule[], log: Logger) {
+  constructor(rules: readonly Rule[], log: Logger, unmatched: UnmatchedEvents = new UnmatchedEvents()) {
     this.#rules = rules;
-    this.#noMatch = new NoMatchWarning(log);
+    this.#noMatch = new NoMatchWarning(log, unmatched);
   }
 
   /** Runs filters, hands the rest to the matched output; resolves when it is durable. */
@@ -45,7 +45,7 @@ export class EventRouter {
       if (stream.length === 0) return;
     }
     if (pipeline.output === undefined) {
-      this.#noMatch.emitted(tag);
+      this.#noMatch.emitted(tag, stream.length);
       return;
     }
     return pipeline.output.emit(tag, stream);
@@ -71,7 +71,7 @@ export class EventRouter {
         if (stream.length === 0) break;
       }
       if (stream.length > 0) {
-        if (pipeline.output === undefined) this.#noMatch.emitted(tag);
+        if (pipeline.output === undefined) this.#noMatch.emitted(tag, stream.length);
         else await pipeline.output.emit(tag, stream);
       }
     } catch (err) {
@@ -108,14 +108,64 @@ export class EventRouter {
  */
 class NoMatchWarning {
   readonly #log: Logger;
+  readonly #unmatched: UnmatchedEvents;
   #count = 0;
-  constructor(log: Logger) {
+  constructor(log: Logger, unmatched: UnmatchedEvents) {
     this.#log = log;
+    this.#unmatched = unmatched;
   }
-  emitted(tag: string): void {
+  emitted(tag: string, records: number): void {
+    this.#unmatched.dropped(tag, records);
     const c = ++this.#count;
     const sampled = c < 512 ? (c & (c - 1)) === 0 : c % 512 === 0;
     if (sampled) this.#log.warn({ tag }, 'no patterns matched');
     else this.#log.trace({ tag }, 'no patterns matched');
   }
+}
+
+/** Past this many distinct tags (they come from URLs), further new ones are counted under OTHER_TAG. */
+const MAX_TAGS = 500;
+const OTHER_TAG = '_other';
+
+/**
+ * Events no `<match>` took, by tag, for every router of a pipeline: the running
+ * totals (/metrics) and what a summary has not reported yet. Fluentd only has
+ * the sampled warn line, which names one tag and no count.
+ */
+export class UnmatchedEvents {
+  /** tag → events dropped since start. */
+  readonly total = new Map<string, number>();
+  /** tag → events dropped since the last summary. */
+  #pending = new Map<string, number>();
+
+  dropped(tag: string, records: number): void {
+    const t = this.total.has(tag) || this.total.size < MAX_TAGS ? tag : OTHER_TAG;
+    this.total.set(t, (this.total.get(t) ?? 0) + records);
+    this.#pending.set(t, (this.#pending.get(t) ?? 0) + records);
+  }
+
+  /** What was dropped since the last call, and starts a new period. */
+  takePending(): ReadonlyMap<string, number> {
+    const p = this.#pending;
+    this.#pending = new Map();
+    return p;
+  }
+}
+
+/** Logs, every `seconds`, one warn line with the events dropped for want of a `<match>`, by tag (none when nothing was). */
+export function startUnmatchedSummary(unmatched: UnmatchedEvents, log: Logger, seconds: number): () => void {
+  const timer = setInterval(() => {
+    const pending = unmatched.takePending();
+    if (pending.size === 0) return;
+    let events = 0;
+    const parts: string[] = [];
+    for (const [tag, n] of pending) {
+      events += n;
+      parts.push(`${tag} (${n})`);
+    }
+    log.warn({ events, tags: Object.fromEntries(pending), interval: seconds },
+      `${events} event${events === 1 ? '' : 's'} dropped in the last ${seconds}s because no <match> takes their tag: ${parts.join(', ')}; add a <match> for them or stop sending them`);
+  }, seconds * 1000);
+  timer.unref();
+  return () => clearInterval(timer);
 }

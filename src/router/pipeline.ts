@@ -6,12 +6,13 @@
 import type { Logger } from 'pino';
 import type { ConfigElement } from '../params/element.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { EmitFn, Event, Filter, Input, Output, PluginContext, PluginEntry } from '../plugin-api.ts';
+import type { EmitFn, EmitTally, Event, Filter, Input, Output, PluginContext, PluginEntry } from '../plugin-api.ts';
+import { BufferedOutput } from '../buffer/buffered-output.ts';
 import type { EventTime } from '../time/event-time.ts';
 import type { JsonRecord } from '../value/json-value.ts';
 import { createFormatter } from '../format/registry.ts';
-import { EventRouter, type Rule } from './event-router.ts';
-import { compilePatterns } from './pattern.ts';
+import { EventRouter, startUnmatchedSummary, UnmatchedEvents, type Rule } from './event-router.ts';
+import { compilePatterns, type TagMatcher } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
 import type { PluginRegistry } from './plugin-registry.ts';
 import { workersSeenBy } from '../params/workers.ts';
@@ -24,18 +25,25 @@ export interface AgentEnvironment {
   /** `<system> workers` (undefined = 1). */
   readonly workers?: number;
   readonly writeLogLine: (line: string) => void;
+  /** Seconds between the summaries of events no <match> took (default 60). */
+  readonly unmatchedSummaryInterval?: number;
 }
 
 export class Pipeline {
   readonly inputs: Input[] = [];
   readonly outputs: Output[] = [];
   readonly filters: Filter[] = [];
-  /** Inputs and outputs with their @type and plugin_id, in config order. */
+  /** Inputs, filters and outputs with their @type and plugin_id, in config order. */
   readonly plugins: PluginEntry[] = [];
+  /** The top-level `<match>`es in file order (monitor_agent's `?tag=`). */
+  readonly #rootMatches: { matcher: TagMatcher; entry: PluginEntry }[] = [];
   readonly #labels = new Map<string, EventRouter>();
   readonly #root: EventRouter;
   readonly #env: AgentEnvironment;
   readonly #registry: PluginRegistry;
+  /** Events no <match> took, over every router (the summary line and /metrics). */
+  readonly unmatched = new UnmatchedEvents();
+  #stopSummary: (() => void) | undefined;
 
   constructor(root: ConfigElement, env: AgentEnvironment, registry: PluginRegistry) {
     this.#env = env;
@@ -53,12 +61,12 @@ export class Pipeline {
       labelRules.set(label.arg, []);
     }
     for (const label of labelElements) {
-      this.#labels.set(label.arg, new EventRouter(labelRules.get(label.arg)!, env.log.child({ label: label.arg })));
+      this.#labels.set(label.arg, new EventRouter(labelRules.get(label.arg)!, env.log.child({ label: label.arg }), this.unmatched));
     }
-    for (const label of labelElements) this.#addRules(label, labelRules.get(label.arg)!);
+    for (const label of labelElements) this.#addRules(label, labelRules.get(label.arg)!, label.arg);
     const rootRules: Rule[] = [];
-    this.#root = new EventRouter(rootRules, env.log);
-    this.#addRules(root, rootRules);
+    this.#root = new EventRouter(rootRules, env.log, this.unmatched);
+    this.#addRules(root, rootRules, undefined);
     for (const source of root.sections('source')) this.#addSource(source);
     for (const w of sessionTagWarnings(rootRules)) env.log.warn(w);
   }
@@ -68,9 +76,11 @@ export class Pipeline {
     for (const f of this.filters) await f.start?.();
     for (const o of this.outputs) await o.start?.();
     for (const i of this.inputs) await i.start();
+    this.#stopSummary = startUnmatchedSummary(this.unmatched, this.#env.log, this.#env.unmatchedSummaryInterval ?? 60);
   }
 
   async stop(): Promise<void> {
+    this.#stopSummary?.();
     for (const i of this.inputs) await i.stop().catch((err: unknown) => this.#env.log.error({ err }, 'input stop failed'));
     for (const o of this.outputs) await o.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'output stop failed'));
     for (const f of this.filters) await f.stop?.().catch((err: unknown) => this.#env.log.error({ err }, 'filter stop failed'));
@@ -82,6 +92,11 @@ export class Pipeline {
     const r = this.#labels.get(label);
     if (!r) throw new Error(`unknown label ${label}`);
     return r;
+  }
+
+  /** Fluentd's plugin_info_by_tag: the first top-level match whose pattern takes `tag`. */
+  matchOf(tag: string): PluginEntry | undefined {
+    return this.#rootMatches.find((m) => m.matcher.match(tag))?.entry;
   }
 
   #context(element: ConfigElement, kind: string, type: string): PluginContext {
@@ -104,6 +119,8 @@ export class Pipeline {
       },
       createFormatter: (section, defaultType, fallback) => createFormatter(section, ctx, defaultType, fallback),
       plugins: () => this.plugins,
+      matchOf: (tag) => this.matchOf(tag),
+      unmatched: () => this.unmatched.total,
     };
     return ctx;
   }
@@ -135,7 +152,7 @@ export class Pipeline {
     }
   }
 
-  #addRules(parent: ConfigElement, rules: Rule[]): void {
+  #addRules(parent: ConfigElement, rules: Rule[], inLabel: string | undefined): void {
     const preceding: Filter[] = [];
     for (const element of parent.elements) {
       if (element.name !== 'filter' && element.name !== 'match') continue;
@@ -147,7 +164,8 @@ export class Pipeline {
         const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
         this.filters.push(filter);
         if (filter.precedes) preceding.push(filter);
-        rules.push({ kind: 'filter', matcher, filter });
+        const entry = this.#note(element, 'filter', type, filter, inLabel);
+        rules.push({ kind: 'filter', matcher, filter: talliedFilter(filter, entry.tally) });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
         const type = this.#typeOf(element, 'output', Object.keys(this.#registry.outputs));
@@ -157,8 +175,10 @@ export class Pipeline {
         const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
         this.outputs.push(output);
         for (const f of preceding) f.precedes!(output);
-        this.#note(element, 'output', type, output);
-        rules.push({ kind: 'match', matcher, output });
+        const entry = this.#note(element, 'output', type, output, inLabel);
+        if (inLabel === undefined) this.#rootMatches.push({ matcher, entry });
+        // A buffered output counts its own emits (counters()); the others are counted here.
+        rules.push({ kind: 'match', matcher, output: output instanceof BufferedOutput ? output : talliedOutput(output, entry.tally) });
         this.#env.log.info({ pattern: element.arg, type }, 'adding match');
       }
     }
@@ -170,17 +190,25 @@ export class Pipeline {
     const label = element.take('@label')?.value;
     if (label !== undefined) this.#checkLabel(element, label);
     const router = this.router(label);
-    const emit: EmitFn = (tag, events) => router.emit(tag, events);
+    const tally: EmitTally = { records: 0, calls: 0 };
+    const emit: EmitFn = (tag, events) => {
+      tally.records += events.length;
+      tally.calls += 1;
+      return router.emit(tag, events);
+    };
     const input = new this.#registry.inputs[type](element, this.#context(element, 'input', type), emit);
     this.inputs.push(input);
-    this.#note(element, 'input', type, input);
+    this.#note(element, 'input', type, input, label, tally);
     this.#env.log.info({ type }, 'adding source');
   }
 
-  #note(element: ConfigElement, category: PluginEntry['category'], type: string, plugin: Input | Output): void {
+  #note(element: ConfigElement, category: PluginEntry['category'], type: string, plugin: Input | Filter | Output,
+    label: string | undefined, tally: EmitTally = { records: 0, calls: 0 }): PluginEntry {
     // Fluentd names a plugin without @id `object:<object_id in hex>`; ours counts, so it is stable across restarts.
     const pluginId = element.params.get('@id')?.value ?? `object:${(0x3e8 + this.plugins.length * 0x14).toString(16)}`;
-    this.plugins.push({ category, type, pluginId, plugin });
+    const entry: PluginEntry = { category, type, pluginId, plugin, element, label, tally };
+    this.plugins.push(entry);
+    return entry;
   }
 
   #emitErrorEvent(log: Logger, tag: string, time: EventTime, record: JsonRecord, error: Error): void {
@@ -192,4 +220,45 @@ export class Pipeline {
     }
     log.warn({ error_class: error.name, error: error.message, tag, time: time.sec, record }, 'dump an error event');
   }
+}
+
+/** The filter as its rule calls it: counts the records it lets through (Fluentd's filter emit_records, measure_metrics). */
+function talliedFilter(filter: Filter, tally: EmitTally): Filter {
+  const passed = (n: number): void => {
+    tally.records += n;
+    tally.calls += 1;
+  };
+  const counted: Filter = {
+    filter: (tag, events) => {
+      const out = filter.filter(tag, events);
+      passed(out.length);
+      return out;
+    },
+  };
+  const begin = filter.begin?.bind(filter);
+  if (begin) {
+    counted.begin = (tag, events) => {
+      const step = begin(tag, events);
+      if (!(step instanceof Promise)) {
+        passed(step.events.length);
+        return step;
+      }
+      return step.then((s) => {
+        passed(s.events.length);
+        return s;
+      });
+    };
+  }
+  return counted;
+}
+
+/** An unbuffered output as its rule calls it: counts emits and records (Fluentd's emit_count / emit_records). */
+function talliedOutput(output: Output, tally: EmitTally): Output {
+  return {
+    emit: (tag, events) => {
+      tally.records += events.length;
+      tally.calls += 1;
+      return output.emit(tag, events);
+    },
+  };
 }

@@ -21,7 +21,7 @@ test('every registered class is keyed by its static type', () => {
 });
 
 test('the receiver registers exactly the Fluentd plugin types we implement', () => {
-  assert.deepEqual(Object.keys(registry.inputs).sort(), ['http', 'prometheus', 'prometheus_monitor', 'prometheus_output_monitor', 'teleport']);
+  assert.deepEqual(Object.keys(registry.inputs).sort(), ['http', 'monitor_agent', 'prometheus', 'prometheus_monitor', 'prometheus_output_monitor', 'teleport']);
   assert.equal(registry.inputs.http, HttpInput);
   assert.deepEqual(Object.keys(registry.filters), [RecordTransformerFilter.type, DedupFilter.type]);
   assert.equal(registry.filters.record_transformer, RecordTransformerFilter);

@@ -21,8 +21,8 @@ export interface Child {
 }
 
 /** Starts `bin/auditrelay -c conf [...args]` and resolves once it listens. */
-export async function startChild(confPath: string, args: readonly string[] = []): Promise<Child> {
-  const proc = spawn(join(REPO_ROOT, 'bin/auditrelay'), ['-c', confPath, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startChild(confPath: string, args: readonly string[] = [], env: Readonly<Record<string, string>> = {}): Promise<Child> {
+  const proc = spawn(join(REPO_ROOT, 'bin/auditrelay'), ['-c', confPath, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
   const lines: string[] = [];
   const exited = new Promise<number | null>((resolve) => proc.once('exit', (code) => resolve(code)));
   let stderr = '';
