@@ -2,6 +2,7 @@
 // fake proxy that routes by the ClientHello's ALPN without terminating TLS (fake-teleport/proxy.ts)
 // in front of the fake Auth Service; the direct route and the TLS-routing route raced.
 import { test } from 'node:test';
+import pkg from '../../package.json' with { type: 'json' };
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -122,6 +123,7 @@ test('start --teleport-addr <load balancer>: only the WebSocket connection upgra
   assert.equal(connected?.route, 'tls-routing-upgrade');
   assert.ok(lb.upgrades.length >= 2, 'the probe and the gRPC channel were both upgraded');
   assert.ok(lb.upgrades.every((u) => u.protocol === 'alpn-ping'));
+  for (const u of lb.upgrades) assert.equal(u.userAgent, `auditrelay-event-handler/${pkg.version}`, 'the upgrade request names us');
   assert.ok(lb.pongs >= 1, 'the ping was answered');
   // The direct and TLS-routing hellos end at the LB (its cert is not the cluster's); inside the
   // upgrade the proxy saw the teleport-auth@ hello and forwarded it to Auth.

@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PipelineGate } from './pipeline-gate.ts';
+import { USER_AGENT } from '../user-agent.ts';
 
 export interface ForwarderOptions {
   readonly ca?: string;
@@ -96,7 +97,7 @@ export class Forwarder {
         path: t.path,
         method: 'POST',
         agent: t.secure ? this.#https : this.#http,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'User-Agent': USER_AGENT },
         timeout: REQUEST_TIMEOUT_MS,
       });
       req.on('response', (res: IncomingMessage) => {

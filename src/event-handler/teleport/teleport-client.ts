@@ -31,6 +31,7 @@ import { checkNotExpired, loadIdentityFile } from './identity.ts';
 import type { TeleportCredentials } from './identity.ts';
 import { DIAL_TIMEOUT_MS, DIRECT_ROUTE, RouteCredentials, routeFor, selectRoute, TELEPORT_API_DOMAIN } from './routes.ts';
 import type { DialTarget, Route } from './routes.ts';
+import { USER_AGENT } from '../user-agent.ts';
 
 export { TELEPORT_API_DOMAIN };
 /** The `version` metadata api/metadata adds to every call; a real auth server logs it. */
@@ -103,6 +104,7 @@ export class TeleportClient {
     return new StubConstructor(this.addr, new RouteCredentials(creds, this.#route, this.#target), {
       'grpc.default_authority': TELEPORT_API_DOMAIN,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.primary_user_agent': USER_AGENT,
     });
   }
 

@@ -61,6 +61,8 @@ export class FakeTeleport {
   /** Sessions answered NOT_FOUND this many more times. */
   readonly missing = new Map<string, number>();
   readonly calls: string[] = [];
+  /** The user-agent metadata of each call. */
+  readonly userAgents: string[] = [];
   /** SHA-256 of the client cert of each call. */
   readonly clientCerts: string[] = [];
   /** Every LockV2 UpsertLock received (also the refused ones), decoded by the shared definition. */
@@ -125,8 +127,9 @@ export class FakeTeleport {
     } satisfies UntypedServiceImplementation);
   }
 
-  #enter(name: string, call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): object | undefined {
+  #enter(name: string, call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } }; metadata: { get(key: string): unknown[] } }): object | undefined {
     this.calls.push(name);
+    this.userAgents.push(call.metadata.get('user-agent').map(String).join(','));
     const raw = call.getAuthContext().sslPeerCertificate?.raw;
     if (raw !== undefined) this.clientCerts.push(createHash('sha256').update(raw).digest('hex'));
     const every = this.#opts.unavailableEvery ?? 0;
