@@ -149,7 +149,9 @@ async function probeRoute(run: Run): Promise<'bulk' | 'legacy' | undefined> {
       return 'bulk';
     } catch (err) {
       if (isGrpcStatus(err, GrpcStatus.UNIMPLEMENTED)) return 'legacy';
-      run.log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
+      // Unreachable now though a route connected at start: say what each route gives now.
+      const routes = isGrpcStatus(err, GrpcStatus.UNAVAILABLE) ? await run.client.diagnoseRoutes(run.tuning.dialTimeoutMs) : undefined;
+      run.log.error({ addr: run.client.addr, error: (err as Error).message, ...(routes === undefined ? {} : { routes }) }, 'Unexpected error in watch loop. Reconnecting in 5s...');
       await sleep(run.tuning.probeRetryMs ?? 5000, undefined, { signal: run.signal }).catch(() => {});
     }
   }
