@@ -21,6 +21,8 @@ export interface SendTuning {
   readonly missingDelayMs?: number;
   /** Wait after a failed RPC (upstream: 5 s legacy, 3 s.. session backoff, 5.6 s.. bulk). */
   readonly rpcRetryMs?: number;
+  /** Stream attempts before a session recording is given up (default 10). */
+  readonly sessionMaxAttempts?: number;
 }
 
 export class Senders {
@@ -56,7 +58,7 @@ export class Senders {
       getClient,
       this.forwarder,
       state,
-      { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs },
+      { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs, maxAttempts: tuning.sessionMaxAttempts },
       log,
     );
     this.locker =

@@ -58,6 +58,8 @@ function toProto(e: FakeEvent): EventUnstructured {
 export class FakeTeleport {
   readonly events: FakeEvent[] = [];
   readonly sessions = new Map<string, FakeEvent[]>();
+  /** Session streams that fail (INTERNAL) this many more times, after sending `afterEvents` events. */
+  readonly failingSessions = new Map<string, { times: number; afterEvents: number }>();
   /** Sessions answered NOT_FOUND this many more times. */
   readonly missing = new Map<string, number>();
   readonly calls: string[] = [];
@@ -91,7 +93,14 @@ export class FakeTeleport {
           this.missing.set(sid, left - 1);
           return void call.emit("error", Object.assign(new Error(`session ${sid} not found`), { code: status.NOT_FOUND }));
         }
-        void this.#writeAll(call, this.sessions.get(sid)!.filter((e) => e.index >= call.request.startIndex).map(toProto));
+        const items = this.sessions.get(sid)!.filter((e) => e.index >= call.request.startIndex).map(toProto);
+        const failing = this.failingSessions.get(sid);
+        if (failing !== undefined && failing.times > 0) {
+          failing.times--;
+          void this.#writeAll(call, items.slice(0, failing.afterEvents), Object.assign(new Error(`fake: session ${sid} stream broke`), { code: status.INTERNAL }));
+          return;
+        }
+        void this.#writeAll(call, items);
       },
       GetEventExportChunks: (call: ServerWritableStream<GetEventExportChunksRequest, unknown>) => {
         const err = this.#enter('GetEventExportChunks', call);
@@ -137,12 +146,13 @@ export class FakeTeleport {
     return undefined;
   }
 
-  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[]): Promise<void> {
+  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[], endWith?: object): Promise<void> {
     for (const item of items) {
       if (call.cancelled) return;
       if (!call.write(item)) await new Promise((r) => call.once('drain', r));
     }
-    call.end();
+    if (endWith !== undefined) call.emit('error', endWith);
+    else call.end();
   }
 
   #search(req: GetUnstructuredEventsRequest): unknown {
