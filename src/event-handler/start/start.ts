@@ -161,9 +161,9 @@ async function probeRoute(run: Run): Promise<'bulk' | 'legacy' | undefined> {
 /** The window/page search path (SearchUnstructuredEvents), position in the legacy state files. */
 async function runLegacy(run: Run): Promise<void> {
   const { cfg, state, saver } = run;
-  const pipeline = run.senders.auditPipeline<LegacyPosition>((p) => {
-    saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
-  });
+  const pipeline = run.senders.auditPipeline<LegacyPosition>(
+    lastOfBatch((p) => saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id))),
+  );
   const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, undefined, run.senders.sessions, run.senders.locker);
   run.dispatch = dispatch;
   const watcher = new LegacyWatcher(
@@ -187,17 +187,37 @@ async function runBulk(run: Run): Promise<void> {
   if (loaded.size === 0 && legacyWindow !== undefined) loaded.set(dateKey(legacyWindow.getTime()), { completed: new Set(), partial: new Map() });
   const writer = new CursorV2Writer(state.cursorV2Dir, loaded);
   const live = loaded;
+  const save = lastOfBatch(() => saver.schedule(() => writer.sync(live)));
   const pipeline = run.senders.auditPipeline<BulkPosition>((p) => {
+    // Every position lands (chunks interleave in the pipeline); the disk write once per batch.
     BulkExporter.commit(live, p);
-    saver.schedule(() => writer.sync(live));
+    save(p);
   });
   const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, new Set(cfg.types), run.senders.sessions, run.senders.locker);
   run.dispatch = dispatch;
-  const exporter = new BulkExporter(run.getClient, dispatch, live, { startMs: run.startMs, exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: run.tuning.pollIntervalMs ?? 16_000, retryMs: run.tuning.rpcRetryMs }, run.log, run.signal);
+  const exporter = new BulkExporter(run.getClient, dispatch, live, { startMs: run.startMs, exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: run.tuning.pollIntervalMs ?? 16_000, retryMs: run.tuning.rpcRetryMs, chunkConcurrency: Math.max(Math.floor(cfg.concurrency / 4), 3) }, run.log, run.signal);
   saver.schedule(() => writer.sync(live));
   await exporter.run();
   await finish(dispatch.drain(), run.signal);
   saver.schedule(() => writer.sync(live));
+}
+
+/**
+ * The pipelines commit every answered item in order, synchronously; `fn` runs once (a microtask
+ * later) with the last of such a batch, so the first write of a batch is not an older position.
+ */
+function lastOfBatch<T>(fn: (p: T) => void): (p: T) => void {
+  let latest: T;
+  let queued = false;
+  return (p) => {
+    latest = p;
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      fn(latest);
+    });
+  };
 }
 
 /** Waits for in-flight POSTs, at most the shutdown grace once stopping. */

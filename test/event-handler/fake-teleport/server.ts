@@ -47,6 +47,8 @@ export interface FakeTeleportOptions {
   readonly chunkSize?: number;
   /** Every Nth RPC fails with UNAVAILABLE (0 = never). */
   readonly unavailableEvery?: number;
+  /** Keep each ExportUnstructuredEvents stream open this long after its last event (concurrency tests). */
+  readonly exportEndDelayMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -71,6 +73,9 @@ export class FakeTeleport {
   readonly locks: LockV2[] = [];
   /** The next this-many UpsertLock calls fail with UNAVAILABLE. */
   lockFailures = 0;
+  /** Most ExportUnstructuredEvents streams open at once. */
+  maxOpenExports = 0;
+  #openExports = 0;
   readonly #opts: FakeTeleportOptions;
   readonly #server = new Server();
   #rpc = 0;
@@ -115,10 +120,13 @@ export class FakeTeleport {
         if (!this.#opts.bulk) return void call.emit("error", Object.assign(new Error("not implemented"), { code: status.UNIMPLEMENTED }));
         const events = this.#chunksOf(timestampMs(call.request.date!)).get(call.request.chunk) ?? [];
         const from = call.request.cursor === '' ? 0 : Number(call.request.cursor) + 1;
+        this.maxOpenExports = Math.max(this.maxOpenExports, ++this.#openExports);
         void this.#writeAll(
           call,
           events.slice(from).map((e, i) => create(ExportEventUnstructuredSchema, { event: toProto(e), cursor: String(from + i) })),
-        );
+          undefined,
+          this.#opts.exportEndDelayMs,
+        ).finally(() => this.#openExports--);
       },
     };
     this.#server.addService(auditLogServiceDefinition, impl);
@@ -146,11 +154,13 @@ export class FakeTeleport {
     return undefined;
   }
 
-  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[], endWith?: object): Promise<void> {
+  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[], endWith?: object, endDelayMs = 0): Promise<void> {
     for (const item of items) {
       if (call.cancelled) return;
       if (!call.write(item)) await new Promise((r) => call.once('drain', r));
     }
+    if (endDelayMs > 0) await new Promise((r) => setTimeout(r, endDelayMs));
+    if (call.cancelled) return;
     if (endWith !== undefined) call.emit('error', endWith);
     else call.end();
   }
