@@ -68,6 +68,7 @@ export class SessionJob {
   readonly #stop = new AbortController();
   #missingTimer: NodeJS.Timeout | undefined;
   eventsSent = 0;
+  eventsFetched = 0;
   sessionsDone = 0;
   sessionsGivenUp = 0;
 
@@ -232,6 +233,7 @@ export class SessionJob {
     let index = t.index;
     try {
       for await (const ev of stream as AsyncIterable<EventUnstructured>) {
+        this.eventsFetched++;
         if (!this.#opts.skipTypes.has(ev.type)) {
           await this.#forwarder.send(target, eventBody(ev.unstructured));
           this.eventsSent++;

@@ -99,6 +99,11 @@ export class Senders {
     return this.forwarder.sent + (this.#stream?.sent ?? 0);
   }
 
+  /** POST attempts not answered 200, audit and session (each is retried). */
+  get sendFailures(): number {
+    return this.forwarder.failures + (this.#stream?.failures ?? 0);
+  }
+
   /** Audit events answered 200 (the forwarder also carries the session events). */
   get auditSent(): number {
     return this.forwarder.sent - this.sessions.eventsSent + (this.#stream?.sent ?? 0);

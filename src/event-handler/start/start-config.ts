@@ -18,6 +18,8 @@ export interface FlagSpec {
   readonly required?: boolean;
   /** One line for `start --help`. */
   readonly help: string;
+  /** A further TOML key naming the same setting (ours). */
+  readonly tomlAlias?: string;
 }
 
 // §1.2, including the real `FDWRD_` typos in some env names.
@@ -55,6 +57,8 @@ export const START_FLAGS = {
   'lock-period': { type: 'duration', env: 'FDFWD_LOCKING_PERIOD', default: '1m', help: 'Period over which failed logins are counted' },
   'lock-for': { type: 'duration', env: 'FDFWD_LOCKING_FOR', default: '0s', help: 'How long a lock lasts (0s = no expiry)' },
   debug: { type: 'bool', env: 'FDFWD_DEBUG', default: 'false', help: 'Debug logging' },
+  // Ours, not upstream's: Prometheus text on http://<addr>/metrics (start/metrics.ts); unset = off.
+  'metrics-addr': { type: 'string', env: 'FDFWD_METRICS_ADDR', tomlAlias: 'metrics_addr', help: 'Serve Prometheus metrics on host:port at /metrics (off if unset)' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type StartFlagName = keyof typeof START_FLAGS;
@@ -93,6 +97,8 @@ export interface StartConfig {
   readonly lockPeriodMs: number;
   readonly lockForMs: number;
   readonly debug: boolean;
+  /** host:port of the metrics listener (ours); undefined = no listener. */
+  readonly metricsAddr?: string;
 }
 
 export interface LoadStartConfigOptions {
@@ -121,6 +127,12 @@ function tomlGet(tree: TomlTable, dotted: string): unknown {
 
 /** KongTOMLResolver: `fluentd-x` is looked up as `forward.fluentd.x`; the all-dotted form wins. */
 function tomlLookup(tree: TomlTable, flag: string): unknown {
+  const alias = (START_FLAGS[flag as StartFlagName] as FlagSpec).tomlAlias;
+  const found = tomlLookupFlag(tree, flag);
+  return found === undefined && alias !== undefined ? tomlGet(tree, alias) : found;
+}
+
+function tomlLookupFlag(tree: TomlTable, flag: string): unknown {
   const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
   const dotted = tomlGet(tree, name.replaceAll('-', '.'));
   return dotted !== undefined ? dotted : tomlGet(tree, name);
@@ -194,6 +206,8 @@ function knownKeys(): Map<string, string> {
     const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
     out.set(name, name);
     out.set(name.replaceAll('-', '.'), name);
+    const alias = (START_FLAGS[flag as StartFlagName] as FlagSpec).tomlAlias;
+    if (alias !== undefined) out.set(alias, alias);
   }
   return out;
 }
@@ -324,6 +338,10 @@ function checkCombinations(values: Record<string, unknown>): number {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd_max_connections should be greater than 0');
   }
 
+  const metrics = values['metrics-addr'] as string | undefined;
+  if (metrics !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(metrics)) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', `metrics-addr ${JSON.stringify(metrics)} is not host:port; write e.g. 127.0.0.1:9464 or :9464`);
+  }
   if ((values['fluentd-max-in-flight'] as number) < 0) {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (= max-connections) or greater');
   }
@@ -362,5 +380,6 @@ function toStartConfig(v: Record<string, never>, maxConnections: number): StartC
     lockPeriodMs: v['lock-period'],
     lockForMs: v['lock-for'],
     debug: v['debug'],
+    metricsAddr: v['metrics-addr'],
   };
 }

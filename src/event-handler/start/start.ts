@@ -18,6 +18,8 @@ import { Progress } from './progress.ts';
 import { Senders } from './senders.ts';
 import type { SendTuning } from './senders.ts';
 import type { StartConfig } from './start-config.ts';
+import { exporterRegistry, startMetricsServer } from './metrics.ts';
+import type { ExporterFigures } from './metrics.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
 export interface StartTuning extends SendTuning, ConnectTuning {
@@ -59,10 +61,39 @@ interface Run {
   readonly skip: ReadonlySet<string>;
   readonly saver: LatestWins;
   /** The running audit path's dispatch, once there is one (for progress). */
-  dispatch: { progress: { positionMs: number } } | undefined;
+  dispatch: { progress: { positionMs: number; fetched: number } } | undefined;
+}
+
+/** What the metrics read, filled in as the run gets there (the listener is up before Teleport answers). */
+interface Live {
+  senders?: Senders;
+  run?: Run;
+}
+
+function figures(live: Live): ExporterFigures {
+  return {
+    auditFetched: () => live.run?.dispatch?.progress.fetched ?? 0,
+    sessionFetched: () => live.senders?.sessions.eventsFetched ?? 0,
+    auditSent: () => live.senders?.auditSent ?? 0,
+    sessionSent: () => live.senders?.sessions.eventsSent ?? 0,
+    sendFailures: () => live.senders?.sendFailures ?? 0,
+    positionMs: () => live.run?.dispatch?.progress.positionMs ?? 0,
+    sessionStreamsOpen: () => live.senders?.sessions.open ?? 0,
+    sessionsGivenUp: () => live.senders?.sessions.sessionsGivenUp ?? 0,
+  };
 }
 
 export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<StartResult> {
+  const live: Live = {};
+  const metrics = cfg.metricsAddr === undefined ? undefined : await startMetricsServer(cfg.metricsAddr, exporterRegistry(figures(live)), opts.log);
+  try {
+    return await runStartLive(cfg, opts, live);
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function runStartLive(cfg: StartConfig, opts: StartOptions, live: Live): Promise<StartResult> {
   const log = opts.log;
   const tuning = opts.tuning ?? {};
   const creds = cfg.teleportIdentity !== undefined ? await loadIdentityFile(cfg.teleportIdentity) : loadKeyPair(cfg.teleportCert!, cfg.teleportKey!, cfg.teleportCa!);
@@ -96,6 +127,8 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     saver: new LatestWins(saveError),
     dispatch: undefined,
   };
+  live.senders = senders;
+  live.run = run;
   const progress = new Progress(
     {
       startMs: run.startMs,
