@@ -6,20 +6,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
 import { runStart } from '../../src/event-handler/start/start.ts';
 import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
 import { cleanup } from '../support/cleanup.ts';
-import { config, FAST, makeWorld } from './start-helpers.ts';
-
-function capture(): { log: Logger; lines: Record<string, unknown>[] } {
-  const lines: Record<string, unknown>[] = [];
-  const sink = new Writable({ write: (c: Buffer, _e, cb) => (lines.push(...c.toString().split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>)), cb()) });
-  return { log: pino({ level: 'info' }, sink) as Logger, lines };
-}
+import { captureLog, config, FAST, makeWorld } from './start-helpers.ts';
 
 type Scrape = Map<string, number>;
 
@@ -51,7 +42,7 @@ test('a scrape during start: fetched/sent counters, cursor time, lag and open se
   const defer = cleanup(t);
   const w = await makeWorld({ bulk: false, count: 200, days: 1, perSession: 10, sessions: 2 });
   defer(() => w.close());
-  const cap = capture();
+  const cap = captureLog();
   const stop = new AbortController();
   const cfg = config(w, { 'metrics-addr': '127.0.0.1:0', 'exit-on-last-event': 'false' });
   const running = runStart(cfg, { log: cap.log, tuning: FAST, signal: stop.signal });

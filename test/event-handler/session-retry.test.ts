@@ -7,19 +7,10 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
 import { runStart } from '../../src/event-handler/start/start.ts';
 import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { cleanup } from '../support/cleanup.ts';
-import { config, FAST, makeWorld, received } from './start-helpers.ts';
-
-function capture(): { log: Logger; lines: () => Record<string, unknown>[] } {
-  const out: string[] = [];
-  const sink = new Writable({ write: (c: Buffer, _e, cb) => (out.push(c.toString()), cb()) });
-  return { log: pino({ level: 'info' }, sink) as Logger, lines: () => out.join('').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Record<string, unknown>) };
-}
+import { captureLog, config, FAST, makeWorld, received } from './start-helpers.ts';
 
 const MAX_ATTEMPTS = 4;
 
@@ -31,7 +22,7 @@ test('one session stream always failing: the others are delivered, it is given u
   assert.equal(rest.length, 4);
   w.fake.failingSessions.set(broken, { times: Infinity, afterEvents: 0 });
   w.fake.failingSessions.set(flaky, { times: 2, afterEvents: 5 });
-  const cap = capture();
+  const cap = captureLog();
   const tuning = { ...FAST, sessionMaxAttempts: MAX_ATTEMPTS };
   const result = await runStart(config(w, { concurrency: '1' }), { log: cap.log, tuning, signal: AbortSignal.timeout(90_000) });
   assert.equal(result.auditEvents, 300);
@@ -44,10 +35,10 @@ test('one session stream always failing: the others are delivered, it is given u
   assert.deepEqual([...new Set(bodiesOf(flaky))], expected(flaky));
   assert.deepEqual(bodiesOf(broken), []);
 
-  const retries = (sid: string) => cap.lines().filter((l) => l.id === sid && l.msg === 'Session ingestion error, retrying').length;
+  const retries = (sid: string) => cap.lines.filter((l) => l.id === sid && l.msg === 'Session ingestion error, retrying').length;
   assert.equal(retries(broken), MAX_ATTEMPTS - 1, 'retried up to the bound');
   assert.equal(retries(flaky), 2);
-  const gaveUp = cap.lines().find((l) => l.msg === 'Session ingestion failed too often, giving up; recorded in the state directory');
+  const gaveUp = cap.lines.find((l) => l.msg === 'Session ingestion failed too often, giving up; recorded in the state directory');
   assert.ok(gaveUp !== undefined);
   assert.equal(gaveUp.id, broken);
   assert.equal(gaveUp.attempts, MAX_ATTEMPTS);
@@ -64,9 +55,9 @@ test('one session stream always failing: the others are delivered, it is given u
 
   // The next start names it and does not stream it again.
   const callsBefore = w.fake.calls.length;
-  const cap2 = capture();
+  const cap2 = captureLog();
   await runStart(config(w, { concurrency: '1' }), { log: cap2.log, tuning, signal: AbortSignal.timeout(60_000) });
-  const named = cap2.lines().find((l) => String(l.msg).startsWith('Session recordings given up in an earlier run'));
+  const named = cap2.lines.find((l) => String(l.msg).startsWith('Session recordings given up in an earlier run'));
   assert.deepEqual(named?.sessions, [broken]);
   assert.equal(w.fake.calls.slice(callsBefore).filter((c) => c === 'StreamUnstructuredSessionEvents').length, 0);
 });

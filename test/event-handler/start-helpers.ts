@@ -2,6 +2,7 @@
 // behind mTLS with `<match **> @type stdout`, certs for both, an identity file and a TOML.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { makeCerts } from '../support/certs.ts';
@@ -150,4 +151,22 @@ export function byChunk(fake: FakeTeleport, chunkSize: number, bodies: readonly 
     out.set(key, list);
   }
   return out;
+}
+
+export type LogLine = Record<string, unknown>;
+
+/** A logger whose JSON lines are kept, and handed to `onLine` synchronously inside the log call. */
+export function captureLog(onLine?: (l: LogLine) => void): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      for (const text of c.toString().split('\n').filter(Boolean)) {
+        const l = JSON.parse(text) as LogLine;
+        lines.push(l);
+        onLine?.(l);
+      }
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink) as Logger, lines };
 }

@@ -7,31 +7,10 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
-import type { Logger } from 'pino';
 import { runStart } from '../../src/event-handler/start/start.ts';
 import { cleanup } from '../support/cleanup.ts';
 import { BIN } from './cli-helpers.ts';
-import { config, FAST, makeWorld } from './start-helpers.ts';
-
-type Line = Record<string, unknown>;
-
-/** A logger that hands each line to `onLine` as it is written (synchronously, inside the log call). */
-function watching(onLine: (l: Line) => void): { log: Logger; lines: Line[] } {
-  const lines: Line[] = [];
-  const sink = new Writable({
-    write: (c: Buffer, _e, cb) => {
-      for (const text of c.toString().split('\n').filter(Boolean)) {
-        const l = JSON.parse(text) as Line;
-        lines.push(l);
-        onLine(l);
-      }
-      cb();
-    },
-  });
-  return { log: pino({ level: 'info' }, sink) as Logger, lines };
-}
+import { captureLog, config, FAST, makeWorld } from './start-helpers.ts';
 
 async function closedPort(): Promise<number> {
   const srv = createServer();
@@ -49,7 +28,7 @@ test('no route connects at start: one line names each route and its socket error
   defer(() => w.close());
   const port = await closedPort();
   const stop = new AbortController();
-  const cap = watching((l) => String(l.msg).startsWith('Cannot connect to Teleport') && cap.lines.filter((x) => String(x.msg).startsWith('Cannot')).length >= 2 && stop.abort());
+  const cap = captureLog((l) => String(l.msg).startsWith('Cannot connect to Teleport') && cap.lines.filter((x) => String(x.msg).startsWith('Cannot')).length >= 2 && stop.abort());
   await runStart(config(w, { 'teleport-addr': `127.0.0.1:${port}` }), { log: cap.log, tuning: { ...FAST, connectRetryMs: 20 }, signal: stop.signal });
   const failures = cap.lines.filter((l) => String(l.msg).startsWith('Cannot connect to Teleport'));
   assert.ok(failures.length >= 2, 'retried');
@@ -64,7 +43,7 @@ test('Teleport gone after the route race: the watch loop names the RPC, route an
   const w = await makeWorld({ bulk: true, count: 5, days: 1 });
   defer(() => w.close());
   const stop = new AbortController();
-  const cap = watching((l) => {
+  const cap = captureLog((l) => {
     // Synchronously inside connectTeleport's log call: the listener is gone before the first RPC.
     if (String(l.msg).startsWith('Connected to Teleport')) void w.fake.close();
     if (String(l.msg).startsWith('Unexpected error in watch loop')) stop.abort();
