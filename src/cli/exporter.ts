@@ -12,39 +12,12 @@ import { loadStartConfig, START_FLAGS } from '../event-handler/start/start-confi
 import type { StartFlagName } from '../event-handler/start/start-config.ts';
 import { runStart, tuningFromEnv } from '../event-handler/start/start.ts';
 import { pino } from 'pino';
+import { CONFIGURE_USAGE, GLOBAL_USAGE, startUsage } from './exporter-help.ts';
 
 const APP_NAME = 'Teleport event handler';
 const EXIT_USAGE = 1;
 const EXIT_CONFIGURE_FAILED = 255;
 
-const USAGE = `Usage: auditrelay-event-handler <command> [flags]
-
-Forwards Teleport AuditLog to external sources (a drop-in for teleport-event-handler).
-
-Flags:
-  -h, --help             Show context-sensitive help.
-  -c, --config=STRING    Path to TOML configuration file
-  -d, --debug            Debug logging ($FDFWD_DEBUG)
-
-Commands:
-  version
-    Print plugin version
-
-  configure <out> [<addr>] [<ca-name>] [<server-name>] [<client-name>]
-    Generate mTLS certificates for Fluentd
-      --output="fluentd"        Export target service
-      --ttl=87600h              Certificate TTL
-      --dns-names=localhost,... Certificate SAN hosts
-      --ip=IP,...               Certificate SAN IPs (default: every address of the DNS names)
-      --length=4096             Key length (1024, 2048, 4096)
-      --cn="localhost"          Subject CN of the server certificate
-      --force                   Overwrite existing files without asking (needed without a terminal)
-
-  start
-    Start log ingestion: every upstream start flag (see the README), plus
-      --fluentd-max-in-flight=0 Audit POSTs in flight at once, pipelined on one connection ($FDFWD_FLUENTD_MAX_IN_FLIGHT;
-                                0 = --fluentd-max-connections, 1 = upstream's sequential sending)
-`;
 
 interface ParsedArgs {
   readonly positionals: string[];
@@ -127,7 +100,7 @@ const list = (p: ParsedArgs, name: string): string[] | undefined =>
 async function configure(argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, CONFIGURE_FLAGS, SHORTS);
   if (last(p, 'help') !== undefined) {
-    process.stdout.write(USAGE);
+    process.stdout.write(CONFIGURE_USAGE);
     return 0;
   }
   const [out, addr = 'localhost:3025', caName = 'ca', serverName = 'server', clientName = 'client', ...extra] =
@@ -164,7 +137,7 @@ async function configure(argv: readonly string[]): Promise<number> {
 async function start(argv: readonly string[]): Promise<number> {
   const p = parseArgs(argv, START_CLI_FLAGS, SHORTS);
   if (last(p, 'help') !== undefined) {
-    process.stdout.write(USAGE);
+    process.stdout.write(startUsage());
     return 0;
   }
   const flags: Partial<Record<StartFlagName, string>> = {};
@@ -216,7 +189,7 @@ async function main(argv: readonly string[]): Promise<number> {
     case 'start':
       return await start(rest);
     case undefined:
-      process.stdout.write(USAGE);
+      process.stdout.write(GLOBAL_USAGE);
       return rest.includes('--help') || rest.includes('-h') ? 0 : EXIT_USAGE;
     default:
       throw new ExporterError('AR_EXPORTER_USAGE', `unexpected argument ${command}; commands are version, configure, start`);

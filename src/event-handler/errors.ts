@@ -10,7 +10,8 @@ export type ExporterErrorCode =
   | 'AR_EXPORTER_CREDENTIALS_EXPIRED' // the client certificate has expired (credentials.CheckIfExpired)
   | 'AR_EXPORTER_START_TIME_CHANGED' // --start-time differs from the stored one (state.go)
   | 'AR_EXPORTER_STATE' // the storage directory cannot be read or written
-  | 'AR_EXPORTER_TELEPORT'; // an RPC to Teleport failed in a way that ends the run
+  | 'AR_EXPORTER_TELEPORT' // an RPC to Teleport failed in a way that ends the run
+  | 'AR_EXPORTER_METRICS'; // --metrics-addr cannot be listened on
 
 export class ExporterError extends AuditrelayError<ExporterErrorCode> {
   constructor(code: ExporterErrorCode, message: string, options?: { cause?: unknown }) {

@@ -2,6 +2,7 @@
 // fake proxy that routes by the ClientHello's ALPN without terminating TLS (fake-teleport/proxy.ts)
 // in front of the fake Auth Service; the direct route and the TLS-routing route raced.
 import { test } from 'node:test';
+import pkg from '../../package.json' with { type: 'json' };
 import { spawn } from 'node:child_process';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
@@ -16,7 +17,7 @@ import { cleanup } from '../support/cleanup.ts';
 import { FakeProxy, parseClientHello } from './fake-teleport/proxy.ts';
 import { FakeUpgradeLb } from './fake-teleport/upgrade-lb.ts';
 import { BIN } from './cli-helpers.ts';
-import { config, FAST, FAST_ENV, makeWorld, received } from './start-helpers.ts';
+import { byChunk, config, FAST, FAST_ENV, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
 
 function capture(): { log: Logger; lines: () => Record<string, unknown>[] } {
@@ -66,7 +67,10 @@ for (const bulk of [true, false]) {
     const total = expectedAudit.length + expectedSessions.reduce((n, [, l]) => n + l.length, 0);
     await w.recv.log.waitFor(() => received(w).length >= total, 5000).catch(() => {});
     const got = received(w);
-    assert.deepEqual(got.filter((r) => r.tag === 'test.log').map((r) => JSON.stringify(r.body)), expectedAudit);
+    // Bulk: chunks are read 3 at once, each in its stream order.
+    const gotAudit = got.filter((r) => r.tag === 'test.log').map((r) => JSON.stringify(r.body));
+    if (bulk) assert.deepEqual(byChunk(w.fake, 100, gotAudit), byChunk(w.fake, 100, expectedAudit));
+    else assert.deepEqual(gotAudit, expectedAudit);
     for (const [sid, bodies] of expectedSessions) {
       assert.deepEqual(got.filter((r) => r.tag === `session.${sid}.log`).map((r) => JSON.stringify(r.body)), bodies, `session ${sid}`);
     }
@@ -114,7 +118,7 @@ test('start --teleport-addr <load balancer>: only the WebSocket connection upgra
   const total = expectedAudit.length + expectedSessions.reduce((n, [, l]) => n + l.length, 0);
   await w.recv.log.waitFor(() => received(w).length >= total, 5000).catch(() => {});
   const got = received(w);
-  assert.deepEqual(got.filter((r) => r.tag === 'test.log').map((r) => JSON.stringify(r.body)), expectedAudit);
+  assert.deepEqual(byChunk(w.fake, 100, got.filter((r) => r.tag === 'test.log').map((r) => JSON.stringify(r.body))), byChunk(w.fake, 100, expectedAudit));
   for (const [sid, bodies] of expectedSessions) {
     assert.deepEqual(got.filter((r) => r.tag === `session.${sid}.log`).map((r) => JSON.stringify(r.body)), bodies, `session ${sid}`);
   }
@@ -122,6 +126,7 @@ test('start --teleport-addr <load balancer>: only the WebSocket connection upgra
   assert.equal(connected?.route, 'tls-routing-upgrade');
   assert.ok(lb.upgrades.length >= 2, 'the probe and the gRPC channel were both upgraded');
   assert.ok(lb.upgrades.every((u) => u.protocol === 'alpn-ping'));
+  for (const u of lb.upgrades) assert.equal(u.userAgent, `auditrelay-event-handler/${pkg.version}`, 'the upgrade request names us');
   assert.ok(lb.pongs >= 1, 'the ping was answered');
   // The direct and TLS-routing hellos end at the LB (its cert is not the cluster's); inside the
   // upgrade the proxy saw the teleport-auth@ hello and forwarded it to Auth.
@@ -194,13 +199,13 @@ test('the CLI: start --teleport-addr <proxy> (TLS routing), then <load balancer>
   assert.equal(viaProxy.code, 0, viaProxy.output);
   assert.match(viaProxy.output, /Connected to Teleport through the Proxy Service with TLS routing to cluster CA/);
   await w.recv.log.waitFor(() => received(w).length >= expected.length, 5000).catch(() => {});
-  assert.deepEqual(received(w).map((r) => JSON.stringify(r.body)), expected);
+  assert.deepEqual(byChunk(w.fake, 100, received(w).map((r) => JSON.stringify(r.body))), byChunk(w.fake, 100, expected));
 
   // Same events again from a fresh state dir, through the load balancer this time.
   const viaLb = await runExporter(w, ['--teleport-addr', `127.0.0.1:${lb.port}`], { NODE_EXTRA_CA_CERTS: w.fcerts.ca });
   assert.equal(viaLb.code, 0, viaLb.output);
   assert.match(viaLb.output, /Connected to Teleport through the Proxy Service behind a load balancer \(connection upgrade\) with TLS routing to cluster CA/);
   await w.recv.log.waitFor(() => received(w).length >= 2 * expected.length, 5000).catch(() => {});
-  assert.deepEqual(received(w).slice(expected.length).map((r) => JSON.stringify(r.body)), expected);
+  assert.deepEqual(byChunk(w.fake, 100, received(w).slice(expected.length).map((r) => JSON.stringify(r.body))), byChunk(w.fake, 100, expected));
   assert.ok(lb.upgrades.length >= 2);
 });

@@ -10,6 +10,8 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { runCli } from './cli-helpers.ts';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { cleanup } from '../support/cleanup.ts';
 import { startReceiver } from '../../src/receiver.ts';
 
@@ -20,6 +22,20 @@ interface S3rverInstance {
 type S3rverCtor = new (opts: object) => S3rverInstance;
 const S3rver = createRequire(import.meta.url)('s3rver') as S3rverCtor;
 
+
+const RECEIVER_BIN = fileURLToPath(new URL('../../bin/auditrelay', import.meta.url));
+
+function runReceiverCli(args: readonly string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn(RECEIVER_BIN, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
 
 function post(port: number, path: string, body: string, tls: { ca: Buffer; cert?: Buffer; key?: Buffer }): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -63,6 +79,7 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
     .replaceAll('"/keys/', `"${dir}/`)
     .replace('path /var/log/fluent/buffer/s3-events', `path ${join(dir, 'buffer', 's3-events')}`)
     .replace('path /var/log/fluent/dedup/test-log', `path ${join(dir, 'dedup', 'test-log')}`)
+    .replace('path /var/log/fluent/dedup/session', `path ${join(dir, 'dedup', 'session')}`)
     .replace('aws_key_id  REPLACE_aws_access_key', 'aws_key_id S3RVER')
     .replace('aws_sec_key  REPLACE_aws_secret_access_key', 'aws_sec_key S3RVER')
     .replace('s3_bucket  REPLACE_s3_bucket', 's3_bucket teleport-events')
@@ -72,6 +89,10 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
   assert.doesNotMatch(settings, /REPLACE_|port 8888|\/keys\/|\/var\/log/);
   const confPath = join(dir, 'fluent.test.conf');
   await writeFile(confPath, conf, 'latin1');
+  // The generated conf (both dedup filters included) passes the receiver's --dry-run.
+  const dry = await runReceiverCli(['--dry-run', '-c', confPath], dir);
+  assert.equal(dry.code, 0, dry.stderr + dry.stdout);
+  assert.match(conf, /<filter session\.\*\*>\n  @type dedup\n  key sid,ei\n  path [^\n]*dedup\/session\n/);
 
   const receiver = await startReceiver({ configPath: confPath, level: 'error' });
   defer(() => receiver.close());
@@ -87,6 +108,13 @@ test('generated fluent.conf + client cert: POST accepted with the cert, refused 
   }
   const journal = await readFile(join(dir, 'dedup', 'test-log', 'keys.log'), 'utf8');
   assert.equal(journal.split('\n').filter((l) => l.endsWith(' "e2e-uid-1"')).length, 1, journal);
+  // The session dedup filter: sid+ei identifies a recording event; a resent one is dropped.
+  const sid = '9b6ec731-0000-4000-8000-000000000001';
+  for (const ei of [0, 1, 1, 2, 0]) {
+    assert.equal(await post(receiver.port, `/session.${sid}.log`, JSON.stringify({ event: 'resize', sid, ei, time: '2024-11-20T10:00:00Z' }), { ca, cert, key }), 200);
+  }
+  const sessionKeys = (await readFile(join(dir, 'dedup', 'session', 'keys.log'), 'utf8')).split('\n').filter(Boolean).map((l) => l.slice(l.indexOf(' ') + 1));
+  assert.deepEqual(sessionKeys, [0, 1, 2].map((ei) => JSON.stringify(JSON.stringify([sid, String(ei)]))));
 
   // Without a client certificate the TLS handshake (client_cert_auth true) must fail.
   await assert.rejects(post(receiver.port, '/test.log', '{"event":"test"}', { ca }));

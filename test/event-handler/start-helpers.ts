@@ -2,6 +2,7 @@
 // behind mTLS with `<match **> @type stdout`, certs for both, an identity file and a TOML.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { pino } from 'pino';
 import type { Logger } from 'pino';
 import { makeCerts } from '../support/certs.ts';
@@ -12,6 +13,7 @@ import { FakeTeleport } from './fake-teleport/server.ts';
 import { generate, makeTeleportCerts, tempDir, writeIdentity } from './fake-teleport/fixtures.ts';
 import type { Generated, TeleportCerts } from './fake-teleport/fixtures.ts';
 import { loadStartConfig } from '../../src/event-handler/start/start-config.ts';
+import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import type { StartConfig, StartFlagName } from '../../src/event-handler/start/start-config.ts';
 
 export interface World {
@@ -34,6 +36,7 @@ export interface WorldOptions {
   readonly sessions?: number;
   readonly unavailableEvery?: number;
   readonly chunkSize?: number;
+  readonly exportEndDelayMs?: number;
   readonly extraToml?: string;
   readonly extraClientCas?: readonly string[];
 }
@@ -49,7 +52,7 @@ export function receiverConf(c: CertFiles): string {
 export async function makeWorld(o: WorldOptions): Promise<World> {
   const dir = tempDir();
   const [tcerts, fcerts] = await Promise.all([makeTeleportCerts(), makeCerts(join(dir))]);
-  const fake = new FakeTeleport({ ...tcerts, bulk: o.bulk, unavailableEvery: o.unavailableEvery, chunkSize: o.chunkSize, extraClientCas: o.extraClientCas });
+  const fake = new FakeTeleport({ ...tcerts, bulk: o.bulk, unavailableEvery: o.unavailableEvery, chunkSize: o.chunkSize, exportEndDelayMs: o.exportEndDelayMs, extraClientCas: o.extraClientCas });
   const gen = generate(fake, o.count, o.days, o.perSession ?? 20, o.sessions ?? 6);
   const port = await fake.start();
   const recv = await startTestReceiver(receiverConf(fcerts), tempDir('ar-recv-'));
@@ -125,3 +128,45 @@ export const FAST_ENV = {
   AUDITRELAY_EXPORTER_PROBE_RETRY_MS: '50',
   AUDITRELAY_EXPORTER_RPC_RETRY_MS: '30',
 };
+
+/**
+ * `bodies` grouped by the fake's bulk chunk they belong to (per UTC day, runs of `chunkSize` in
+ * time order), each list in the order given: chunks interleave on the bulk path, their own order
+ * must hold.
+ */
+export function byChunk(fake: FakeTeleport, chunkSize: number, bodies: readonly string[]): Map<string, string[]> {
+  const chunkOf = new Map<string, string>();
+  const seen = new Map<number, number>();
+  for (const e of fake.events) {
+    const day = Math.floor(e.timeMs / 86_400_000);
+    const i = seen.get(day) ?? 0;
+    seen.set(day, i + 1);
+    chunkOf.set(eventBody(e.json), `${day}-${Math.floor(i / chunkSize)}`);
+  }
+  const out = new Map<string, string[]>();
+  for (const b of bodies) {
+    const key = chunkOf.get(b) ?? 'not an event of the fake';
+    const list = out.get(key) ?? [];
+    list.push(b);
+    out.set(key, list);
+  }
+  return out;
+}
+
+export type LogLine = Record<string, unknown>;
+
+/** A logger whose JSON lines are kept, and handed to `onLine` synchronously inside the log call. */
+export function captureLog(onLine?: (l: LogLine) => void): { log: Logger; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const sink = new Writable({
+    write: (c: Buffer, _e, cb) => {
+      for (const text of c.toString().split('\n').filter(Boolean)) {
+        const l = JSON.parse(text) as LogLine;
+        lines.push(l);
+        onLine?.(l);
+      }
+      cb();
+    },
+  });
+  return { log: pino({ level: 'info' }, sink) as Logger, lines };
+}

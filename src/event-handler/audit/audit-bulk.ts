@@ -3,9 +3,12 @@
 // then unknown chunks start with an empty one, each streamed with ExportUnstructuredEvents. A
 // chunk's cursor is the cursor of its last event answered 200; a finished stream completes the
 // chunk. The current date moves on when idle and before today; up to 2 earlier dates keep being
-// polled (BacklogSize), older ones are dropped. Chunks run one after another (upstream runs
-// max(concurrency/4, 3) at once) so the receiver gets each date's events in stream order; the
-// POSTs inside a chunk are pipelined.
+// polled (BacklogSize), older ones are dropped. Like upstream, `chunkConcurrency`
+// (max(concurrency/4, 3)) chunks are streamed at once; their events meet in the one ordered audit
+// pipeline, so each chunk's events reach the receiver in its stream order (chunks interleave, as
+// upstream's), and a chunk's cursor is committed only once everything pushed before it was
+// answered. A pass waits for all its chunks before it returns or retries (fetchAndProcessChunks),
+// so a chunk is never streamed twice at once.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { TeleportClient } from '../teleport/teleport-client.ts';
@@ -26,9 +29,12 @@ export interface BulkOptions {
   readonly exitOnLastEvent: boolean;
   readonly pollIntervalMs: number;
   readonly retryMs?: number;
+  /** Chunks streamed at once (upstream: max(concurrency/4, 3)). */
+  readonly chunkConcurrency?: number;
 }
 
 const BACKLOG_SIZE = 2;
+const MIN_CHUNK_CONCURRENCY = 3;
 const DONE = Symbol('chunk handed in full');
 const DAY_MS = 86_400_000;
 
@@ -107,21 +113,24 @@ export class BulkExporter {
     return n;
   }
 
-  /** One pass over one date; returns how many events were exported. */
+  /** One pass over one date, up to chunkConcurrency chunks at once; returns how many events were exported. */
   async #pollDate(date: string): Promise<number> {
     const ds = this.#state.get(date)!;
-    let n = 0;
+    const pool = new ChunkPool(this.#opts.chunkConcurrency ?? MIN_CHUNK_CONCURRENCY, this.#stop);
     // Partial chunks first, from their saved cursor.
-    for (const [chunk, cursor] of [...ds.partial]) {
-      if (this.#stop.aborted) return n;
-      n += await this.#exportChunk(date, ds, chunk, cursor);
+    for (const [chunk, cursor] of [...ds.partial]) pool.add(() => this.#exportChunk(date, ds, chunk, cursor));
+    let listed: unknown;
+    try {
+      const chunks = await this.#client().getEventExportChunks(Date.parse(date + 'T00:00:00Z'));
+      for (const chunk of chunks) {
+        if (ds.completed.has(chunk) || ds.partial.has(chunk)) continue;
+        pool.add(() => this.#exportChunk(date, ds, chunk, ''));
+      }
+    } catch (err) {
+      listed = err;
     }
-    const chunks = await this.#client().getEventExportChunks(Date.parse(date + 'T00:00:00Z'));
-    for (const chunk of chunks) {
-      if (this.#stop.aborted) return n;
-      if (ds.completed.has(chunk) || ds.partial.has(chunk)) continue;
-      n += await this.#exportChunk(date, ds, chunk, '');
-    }
+    const n = await pool.settle();
+    if (listed !== undefined) throw listed;
     return n;
   }
 
@@ -163,5 +172,49 @@ export class BulkExporter {
       }
       await sleep(this.#opts.pollIntervalMs * (1 - Math.random() / 7), undefined, { signal: this.#stop }).catch(() => {});
     }
+  }
+}
+
+/**
+ * Runs chunk exports `limit` at a time. settle() waits for every one (a failed chunk must not be
+ * retried while another worker still streams it) and then throws the first failure.
+ */
+class ChunkPool {
+  readonly #limit: number;
+  readonly #stop: AbortSignal;
+  readonly #queue: (() => Promise<number>)[] = [];
+  readonly #running = new Set<Promise<void>>();
+  #exported = 0;
+  #error: unknown;
+
+  constructor(limit: number, stop: AbortSignal) {
+    this.#limit = Math.max(1, limit);
+    this.#stop = stop;
+  }
+
+  add(task: () => Promise<number>): void {
+    this.#queue.push(task);
+    this.#next();
+  }
+
+  #next(): void {
+    while (this.#error === undefined && !this.#stop.aborted && this.#running.size < this.#limit && this.#queue.length > 0) {
+      const task = this.#queue.shift()!;
+      const run: Promise<void> = task().then(
+        (n) => void (this.#exported += n),
+        (err: unknown) => void (this.#error ??= err),
+      ).finally(() => {
+        this.#running.delete(run);
+        this.#next();
+      });
+      this.#running.add(run);
+    }
+  }
+
+  /** Waits for every started export; chunks not started (stop or a failure) wait for the next pass. */
+  async settle(): Promise<number> {
+    while (this.#running.size > 0) await Promise.race(this.#running);
+    if (this.#error !== undefined) throw this.#error;
+    return this.#exported;
   }
 }

@@ -13,6 +13,8 @@ import type { FailedLogin, UserLocker } from './locks.ts';
 export interface AuditProgress {
   /** Time of the newest event answered 200 (ms), for the progress line. */
   positionMs: number;
+  /** Audit events read from Teleport (skipped ones included). */
+  fetched: number;
   committed: number;
   skipped: number;
 }
@@ -23,7 +25,7 @@ export class AuditDispatch<T> {
   readonly #skip: ReadonlySet<string>;
   readonly #types: ReadonlySet<string> | undefined;
   readonly #sessions: SessionJob;
-  readonly progress: AuditProgress = { positionMs: 0, committed: 0, skipped: 0 };
+  readonly progress: AuditProgress = { positionMs: 0, fetched: 0, committed: 0, skipped: 0 };
   readonly #onSent: (item: T) => Promise<void> | undefined;
   readonly #uploads = new Map<T, { sid: string; time?: Date }>();
   readonly #locker: UserLocker | undefined;
@@ -55,7 +57,9 @@ export class AuditDispatch<T> {
   }
 
   async handle(ev: EventUnstructured, position: T): Promise<void> {
-    if (ev.time !== undefined) this.progress.positionMs = timestampMs(ev.time);
+    this.progress.fetched++;
+    // Newest, not last: bulk chunks read at once interleave.
+    if (ev.time !== undefined) this.progress.positionMs = Math.max(this.progress.positionMs, timestampMs(ev.time));
     if (this.#skip.has(ev.type) || (this.#types !== undefined && this.#types.size > 0 && !this.#types.has(ev.type))) {
       this.progress.skipped++;
       await this.#pipeline.pushDone(position);

@@ -5,9 +5,11 @@
 // last event's (the server resumes *at* that index, so one event may repeat, as upstream);
 // the key is removed at the end of the stream. NOT_FOUND → `missing_recording<sid>`, retried after
 // 1 min then every 3 min, given up after attempt 2 or 48 h after the upload.
-// Other stream errors are retried with upstream's session backoff (3 s .. 1 min) but, unlike
-// upstream's 3-try limit, until they succeed: a recording is never dropped while we run.
-import { setTimeout as sleep } from 'node:timers/promises';
+// Other stream errors: upstream retries a session 3 times with backoff (3 s .. 1 min) inside its
+// worker, then drops it silently. Here a failing session gives its slot back while it waits (the
+// other sessions go on), is retried up to `maxAttempts` (default 10) from its saved index, and when
+// given up is written to `given_up_session<sid>` in the state dir and logged, so the operator can
+// see what is missing (and it is named again at the next start).
 import type { Logger } from 'pino';
 import { GrpcStatus, isGrpcStatus } from '../teleport/teleport-client.ts';
 import type { TeleportClient } from '../teleport/teleport-client.ts';
@@ -24,12 +26,16 @@ const SESSION_BACKOFF_BASE_MS = 3000;
 const SESSION_BACKOFF_MAX_MS = 60_000;
 const MISSING_FIRST_DELAY_MS = 60_000;
 const MISSING_INTERVAL_MS = 180_000;
+const SESSION_MAX_ATTEMPTS = 10;
 
 interface SessionTask {
   readonly sid: string;
   readonly index: number;
   readonly uploadTime?: Date;
   readonly attempt: number;
+  /** Stream failures so far, and the last backoff (in-memory: a restart starts the count again). */
+  readonly failures?: number;
+  readonly backoffMs?: number;
 }
 
 export interface SessionJobOptions {
@@ -40,6 +46,8 @@ export interface SessionJobOptions {
   readonly missingDelayMs?: number;
   /** Test knob for the session backoff base (upstream 3 s). */
   readonly retryBaseMs?: number;
+  /** Stream attempts before a session is given up (ours; upstream 3, then silently dropped). */
+  readonly maxAttempts?: number;
 }
 
 const jitter7 = (ms: number) => ms * (1 - Math.random() / 7);
@@ -54,11 +62,15 @@ export class SessionJob {
   readonly #active = new Set<string>();
   readonly #registering = new Set<string>();
   readonly #idleWaiters: (() => void)[] = [];
+  /** Sessions waiting out their backoff, off the worker slots. */
+  readonly #waiting = new Map<string, NodeJS.Timeout>();
   #stopped = false;
   readonly #stop = new AbortController();
   #missingTimer: NodeJS.Timeout | undefined;
   eventsSent = 0;
+  eventsFetched = 0;
   sessionsDone = 0;
+  sessionsGivenUp = 0;
 
   constructor(client: () => TeleportClient, forwarder: EventSink, state: StateStore, opts: SessionJobOptions, log: Logger) {
     this.#client = client;
@@ -79,6 +91,10 @@ export class SessionJob {
   /** restartPausedSessions + the missing-recordings schedule. */
   start(): void {
     for (const [sid, index] of this.#state.getSessions()) this.#enqueue({ sid, index, attempt: 0 });
+    void this.#state.getGivenUpSessions().then(
+      (given) => given.size > 0 && this.#log.warn({ sessions: [...given.keys()], dir: this.#state.dir }, 'Session recordings given up in an earlier run are not retried; see given_up_session<sid> in the state directory'),
+      () => {},
+    );
     this.#scheduleMissing(this.#opts.missingDelayMs ?? MISSING_FIRST_DELAY_MS);
   }
 
@@ -88,7 +104,7 @@ export class SessionJob {
    * leaves the cursor past an upload whose session was not saved.
    */
   async register(sid: string, uploadTime: Date | undefined): Promise<void> {
-    if (this.#registering.has(sid) || this.#active.has(sid) || this.#queue.some((t) => t.sid === sid)) return;
+    if (this.#known(sid)) return;
     this.#registering.add(sid);
     try {
       await this.#state.setSessionIndex(sid, 0);
@@ -96,6 +112,10 @@ export class SessionJob {
       this.#registering.delete(sid);
     }
     this.#enqueue({ sid, index: 0, uploadTime, attempt: 0 });
+  }
+
+  #known(sid: string): boolean {
+    return this.#registering.has(sid) || this.#active.has(sid) || this.#waiting.has(sid) || this.#queue.some((t) => t.sid === sid);
   }
 
   #enqueue(t: SessionTask): void {
@@ -114,43 +134,60 @@ export class SessionJob {
       void this.#process(t).finally(() => {
         this.#active.delete(t.sid);
         this.#pump();
-        if (this.#active.size === 0 && this.#queue.length === 0) for (const r of this.#idleWaiters.splice(0)) r();
+        if (this.#isIdle()) for (const r of this.#idleWaiters.splice(0)) r();
       });
     }
   }
 
-  /** Resolves when no session is queued or streaming (missing recordings wait for their timer). */
+  #isIdle(): boolean {
+    return this.#active.size === 0 && this.#queue.length === 0 && this.#waiting.size === 0;
+  }
+
+  /** Sessions streaming, queued or waiting to be retried. */
+  get open(): number {
+    return this.#active.size + this.#queue.length + this.#waiting.size;
+  }
+
+  /** Resolves when no session is queued, streaming or waiting for a retry (missing recordings wait for their timer). */
   async idle(): Promise<void> {
-    if (this.#active.size === 0 && this.#queue.length === 0) return;
+    if (this.#isIdle()) return;
     await new Promise<void>((r) => this.#idleWaiters.push(r));
   }
 
+  /** One attempt; a failure frees the slot and waits off it (#retryLater), or gives the session up. */
   async #process(t: SessionTask): Promise<void> {
-    const base = this.#opts.retryBaseMs ?? SESSION_BACKOFF_BASE_MS;
-    let sleepMs = base;
-    let task = t;
-    while (!this.#stopped) {
-      try {
-        task = await this.#consume(task);
-        this.sessionsDone++;
-        return;
-      } catch (err) {
-        if (err instanceof SendStopped || this.#stopped) return;
-        if (isGrpcStatus(err, GrpcStatus.NOT_FOUND)) {
-          await this.#missing(task);
-          return;
-        }
-        sleepMs = Math.min(SESSION_BACKOFF_MAX_MS, base + Math.random() * (sleepMs * 3 - base));
-        this.#log.error({ id: task.sid, index: task.index, error: (err as Error).message }, 'Session ingestion error, retrying');
-        try {
-          await sleep(sleepMs, undefined, { signal: this.#stop.signal });
-        } catch {
-          return;
-        }
-        // Resume where the last saved index left it.
-        task = { ...task, index: this.#state.getSessions().get(task.sid) ?? task.index };
-      }
+    try {
+      await this.#consume(t);
+      this.sessionsDone++;
+    } catch (err) {
+      if (err instanceof SendStopped || this.#stopped) return;
+      if (isGrpcStatus(err, GrpcStatus.NOT_FOUND)) return await this.#missing(t);
+      const failures = (t.failures ?? 0) + 1;
+      const error = (err as Error).message;
+      // Resume where the last saved index left it.
+      const index = this.#state.getSessions().get(t.sid) ?? t.index;
+      const max = this.#opts.maxAttempts ?? SESSION_MAX_ATTEMPTS;
+      if (failures >= max) return await this.#giveUp({ ...t, index }, failures, error);
+      const base = this.#opts.retryBaseMs ?? SESSION_BACKOFF_BASE_MS;
+      const backoffMs = Math.min(SESSION_BACKOFF_MAX_MS, base + Math.random() * ((t.backoffMs ?? base) * 3 - base));
+      this.#log.error({ id: t.sid, index, attempt: failures, of: max, retryInMs: Math.round(backoffMs), error }, 'Session ingestion error, retrying');
+      this.#retryLater({ ...t, index, failures, backoffMs });
     }
+  }
+
+  #retryLater(t: SessionTask): void {
+    const timer = setTimeout(() => {
+      this.#waiting.delete(t.sid);
+      this.#enqueue(t);
+    }, t.backoffMs);
+    this.#waiting.set(t.sid, timer);
+  }
+
+  async #giveUp(t: SessionTask, attempts: number, error: string): Promise<void> {
+    this.sessionsGivenUp++;
+    await this.#state.setGivenUpSession(t.sid, { index: t.index, attempts, error, givenUpAt: new Date() });
+    await this.#state.removeSession(t.sid);
+    this.#log.error({ id: t.sid, index: t.index, attempts, error, file: `given_up_session${t.sid}` }, 'Session ingestion failed too often, giving up; recorded in the state directory');
   }
 
   async #missing(t: SessionTask): Promise<void> {
@@ -175,7 +212,7 @@ export class SessionJob {
   async #runMissing(): Promise<void> {
     try {
       for (const [sid, m] of await this.#state.getMissingRecordings()) {
-        if (this.#active.has(sid) || this.#queue.some((q) => q.sid === sid)) continue;
+        if (this.#known(sid)) continue;
         await this.#state.removeMissingRecording(sid);
         await this.#state.setSessionIndex(sid, m.index);
         this.#enqueue({ sid, index: m.index, uploadTime: m.uploadTime, attempt: m.attempt });
@@ -186,8 +223,8 @@ export class SessionJob {
     this.#scheduleMissing(this.#opts.missingDelayMs ?? MISSING_INTERVAL_MS);
   }
 
-  /** consumeSession; returns the task at its last index on success. */
-  async #consume(t: SessionTask): Promise<SessionTask> {
+  /** consumeSession. */
+  async #consume(t: SessionTask): Promise<void> {
     const target = parseTarget(`${this.#opts.sessionUrl}.${t.sid}.log`);
     const saver = new LatestWins((err) => this.#log.warn({ id: t.sid, error: (err as Error).message }, 'Failed to save session index'));
     const stream = this.#client().streamSessionEvents(t.sid, t.index);
@@ -196,6 +233,7 @@ export class SessionJob {
     let index = t.index;
     try {
       for await (const ev of stream as AsyncIterable<EventUnstructured>) {
+        this.eventsFetched++;
         if (!this.#opts.skipTypes.has(ev.type)) {
           await this.#forwarder.send(target, eventBody(ev.unstructured));
           this.eventsSent++;
@@ -210,12 +248,13 @@ export class SessionJob {
     }
     if (this.#stopped) throw new SendStopped();
     await this.#state.removeSession(t.sid);
-    return { ...t, index };
   }
 
   stop(): void {
     this.#stopped = true;
     this.#stop.abort();
     clearTimeout(this.#missingTimer);
+    for (const timer of this.#waiting.values()) clearTimeout(timer);
+    this.#waiting.clear();
   }
 }

@@ -130,6 +130,15 @@ const GUIDE_SECTIONS = `
   window 1h
 </filter>
 
+# Session recordings: the exporter resumes a recording at its last saved index, so that event
+# (and, after a crash, a few more) can arrive twice; an event is its session id plus its index.
+<filter session.**>
+  @type dedup
+  key sid,ei
+  path /var/log/fluent/dedup/session
+  window 1h
+</filter>
+
 <filter test.log>
   @type record_transformer
   enable_ruby true

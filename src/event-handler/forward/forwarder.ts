@@ -12,6 +12,7 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { PipelineGate } from './pipeline-gate.ts';
+import { USER_AGENT } from '../user-agent.ts';
 
 export interface ForwarderOptions {
   readonly ca?: string;
@@ -110,7 +111,7 @@ export class Forwarder implements EventSink {
         path: t.path,
         method: 'POST',
         agent: t.secure ? this.#https : this.#http,
-        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body) },
+        headers: { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(body), 'User-Agent': USER_AGENT },
         timeout: REQUEST_TIMEOUT_MS,
       });
       req.on('response', (res: IncomingMessage) => {
@@ -189,8 +190,8 @@ export interface AuditPipeline<T> {
  * Audit events in order with up to `maxInFlight` POSTs outstanding through the pool. start uses
  * it for `--fluentd-max-in-flight 1` (upstream's one at a time) and dry-run; more in flight go
  * through PipelinedPipeline (one pipelined connection), since pool sockets let adjacent POSTs
- * overtake each other. `onCommit` gets the last item below which
- * every item was answered 200, so a saved position never passes an unanswered event and a
+ * overtake each other. `onCommit` gets each item, in push order, once it and every item before
+ * it were answered 200, so a saved position never passes an unanswered event and a
  * crash re-sends at most the in-flight window.
  */
 export class OrderedPipeline<T> implements AuditPipeline<T> {
@@ -243,16 +244,17 @@ export class OrderedPipeline<T> implements AuditPipeline<T> {
 
   #complete(slot: number): void {
     this.#done[slot] = true;
-    let last = -1;
-    while (this.#head < this.#items.length && this.#done[this.#head]) last = this.#head++;
-    if (last >= 0) {
-      const item = this.#items[last];
+    const from = this.#head;
+    while (this.#head < this.#items.length && this.#done[this.#head]) this.#head++;
+    if (this.#head > from) {
+      // Every item, in order: positions of different bulk chunks interleave, each must land.
+      const items = this.#items.slice(from, this.#head);
       if (this.#head === this.#items.length) {
         this.#items.length = 0;
         this.#done.length = 0;
         this.#head = 0;
       }
-      this.#onCommit(item);
+      for (const item of items) this.#onCommit(item);
       this.#gate.wake();
     }
   }

@@ -11,6 +11,7 @@ import { connect as netConnect, isIP } from 'node:net';
 import type { Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import type { Target } from './forwarder.ts';
+import { USER_AGENT } from '../user-agent.ts';
 
 export const REQUEST_TIMEOUT_MS = 30_000;
 const RETRY_AFTER_CAP_MS = 60_000;
@@ -48,7 +49,7 @@ export function requestHead(t: Target): RequestHead {
   // Node's ClientRequest order (what Forwarder sends): the given headers, then Host, then Connection.
   return {
     prefix: `POST ${t.path} HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: `,
-    suffix: `\r\nHost: ${host}\r\nConnection: keep-alive\r\n\r\n`,
+    suffix: `\r\nUser-Agent: ${USER_AGENT}\r\nHost: ${host}\r\nConnection: keep-alive\r\n\r\n`,
   };
 }
 

@@ -9,8 +9,8 @@
 // answered 200 is written again, in order, on the same or a new connection; answers still due to
 // requests written before the failure are ignored. Requests that were pipelined behind a failed
 // one may already have been accepted, so they can arrive twice (only inside the in-flight
-// window), never skipped. `onCommit` gets the last item below which every item was answered 200
-// (and its onSent settled): the saved cursor never passes an event the receiver did not accept.
+// window), never skipped. `onCommit` gets each item, in push order, once it and every item before
+// it were answered 200 (and their onSent settled): the saved cursor never passes an event the receiver did not accept.
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import { decorrelatedJitter, SEND_TRIES, SendStopped } from './forwarder.ts';
@@ -240,10 +240,11 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
 
   #complete(seq: number): void {
     this.#done[seq - this.#base] = true;
-    let last = -1;
-    while (this.#head < this.#items.length && this.#done[this.#head]) last = this.#head++;
-    if (last < 0) return;
-    const item = this.#items[last];
+    const from = this.#head;
+    while (this.#head < this.#items.length && this.#done[this.#head]) this.#head++;
+    if (this.#head === from) return;
+    // Every item, in order: positions of different bulk chunks interleave, each must land.
+    const items = this.#items.slice(from, this.#head);
     if (this.#head === this.#items.length || this.#head >= COMPACT_AT) {
       const n = this.#head;
       this.#items.splice(0, n);
@@ -253,7 +254,7 @@ export class PipelinedPipeline<T> implements AuditPipeline<T> {
       this.#base += n;
       this.#head = 0;
     }
-    this.#onCommit(item);
+    for (const item of items) this.#onCommit(item);
     this.#gate.wake();
   }
 

@@ -23,6 +23,8 @@ export interface SendTuning {
   readonly missingDelayMs?: number;
   /** Wait after a failed RPC (upstream: 5 s legacy, 3 s.. session backoff, 5.6 s.. bulk). */
   readonly rpcRetryMs?: number;
+  /** Stream attempts before a session recording is given up (default 10). */
+  readonly sessionMaxAttempts?: number;
 }
 
 export class Senders {
@@ -58,7 +60,7 @@ export class Senders {
       getClient,
       this.forwarder,
       state,
-      { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs },
+      { sessionUrl: cfg.fluentdSessionUrl, concurrency: cfg.concurrency, skipTypes: new Set(cfg.skipSessionTypes), missingDelayMs: tuning.missingDelayMs, retryBaseMs: tuning.rpcRetryMs, maxAttempts: tuning.sessionMaxAttempts },
       log,
     );
     this.locker =
@@ -97,6 +99,11 @@ export class Senders {
   /** Events answered 200, audit and session. */
   get eventsSent(): number {
     return this.forwarder.sent + (this.#stream?.sent ?? 0);
+  }
+
+  /** POST attempts not answered 200, audit and session (each is retried). */
+  get sendFailures(): number {
+    return this.forwarder.failures + (this.#stream?.failures ?? 0);
   }
 
   /** Audit events answered 200 (the forwarder also carries the session events). */

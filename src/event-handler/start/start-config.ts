@@ -11,48 +11,54 @@ import { parseGoDuration } from '../go-duration.ts';
 
 type FlagType = 'string' | 'file' | 'int' | 'bool' | 'duration' | 'list' | 'time';
 
-interface FlagSpec {
+export interface FlagSpec {
   readonly type: FlagType;
   readonly env?: string;
   readonly default?: string;
   readonly required?: boolean;
+  /** One line for `start --help`. */
+  readonly help: string;
+  /** A further TOML key naming the same setting (ours). */
+  readonly tomlAlias?: string;
 }
 
 // §1.2, including the real `FDWRD_` typos in some env names.
 export const START_FLAGS = {
-  'fluentd-url': { type: 'string', env: 'FDFWD_FLUENTD_URL', required: true },
-  'fluentd-session-url': { type: 'string', env: 'FDFWD_FLUENTD_SESSION_URL', required: true },
-  'fluentd-cert': { type: 'file', env: 'FDWRD_FLUENTD_CERT' },
-  'fluentd-key': { type: 'file', env: 'FDWRD_FLUENTD_KEY' },
-  'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA' },
-  'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0' },
+  'fluentd-url': { type: 'string', env: 'FDFWD_FLUENTD_URL', required: true, help: 'Receiver URL audit events are POSTed to' },
+  'fluentd-session-url': { type: 'string', env: 'FDFWD_FLUENTD_SESSION_URL', required: true, help: 'Receiver URL prefix for session events (POSTed to <url>.<sid>.log)' },
+  'fluentd-cert': { type: 'file', env: 'FDWRD_FLUENTD_CERT', help: 'mTLS client certificate for the receiver' },
+  'fluentd-key': { type: 'file', env: 'FDWRD_FLUENTD_KEY', help: 'mTLS client key for the receiver (unencrypted)' },
+  'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA', help: 'CA of the receiver\'s certificate (system roots if unset)' },
+  'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0', help: 'Max connections to the receiver (0 = 2 x concurrency)' },
   // Ours, not upstream's: audit POSTs in flight at once, pipelined in order on one HTTP/1.1
   // connection (pipelined-pipeline.ts); 0 = max-connections, 1 = upstream's strictly sequential
   // sending through the pool.
-  'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0' },
-  'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025' },
-  'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY' },
-  'teleport-refresh-enabled': { type: 'bool', env: 'FDFWD_TELEPORT_REFRESH_ENABLED', default: 'false' },
-  'teleport-refresh-interval': { type: 'duration', env: 'FDFWD_TELEPORT_REFRESH_INTERVAL', default: '1m' },
-  'teleport-ca': { type: 'file', env: 'FDFWD_TELEPORT_CA' },
-  'teleport-cert': { type: 'file', env: 'FDWRD_TELEPORT_CERT' },
-  'teleport-key': { type: 'file', env: 'FDFWD_TELEPORT_KEY' },
-  storage: { type: 'string', env: 'FDFWD_STORAGE', required: true },
-  batch: { type: 'int', env: 'FDFWD_BATCH', default: '20' },
-  types: { type: 'list', env: 'FDFWD_TYPES' },
-  'skip-event-types': { type: 'list', env: 'FDFWD_SKIP_EVENT_TYPES' },
-  'skip-session-types': { type: 'list', env: 'FDFWD_SKIP_SESSION_TYPES', default: 'print' },
-  'start-time': { type: 'time', env: 'FDFWD_START_TIME' },
-  timeout: { type: 'duration', env: 'FDFWD_TIMEOUT', default: '5s' },
-  'dry-run': { type: 'bool', default: 'false' },
-  'exit-on-last-event': { type: 'bool', default: 'false' },
-  concurrency: { type: 'int', default: '5' },
-  'window-size': { type: 'duration', default: '24h' },
-  'lock-enabled': { type: 'bool', env: 'FDFWD_LOCKING_ENABLED', default: 'false' },
-  'lock-failed-attempts-count': { type: 'int', env: 'FDFWD_LOCKING_FAILED_ATTEMPTS', default: '3' },
-  'lock-period': { type: 'duration', env: 'FDFWD_LOCKING_PERIOD', default: '1m' },
-  'lock-for': { type: 'duration', env: 'FDFWD_LOCKING_FOR', default: '0s' },
-  debug: { type: 'bool', env: 'FDFWD_DEBUG', default: 'false' },
+  'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0', help: 'Audit POSTs in flight at once, pipelined (0 = max-connections, 1 = sequential)' },
+  'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025', help: 'Teleport Auth Service or Proxy address' },
+  'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY', help: 'Teleport identity file' },
+  'teleport-refresh-enabled': { type: 'bool', env: 'FDFWD_TELEPORT_REFRESH_ENABLED', default: 'false', help: 'Reload the identity file periodically' },
+  'teleport-refresh-interval': { type: 'duration', env: 'FDFWD_TELEPORT_REFRESH_INTERVAL', default: '1m', help: 'How often to reload the identity file' },
+  'teleport-ca': { type: 'file', env: 'FDFWD_TELEPORT_CA', help: 'Teleport TLS CA file (instead of an identity file)' },
+  'teleport-cert': { type: 'file', env: 'FDWRD_TELEPORT_CERT', help: 'Teleport TLS certificate file' },
+  'teleport-key': { type: 'file', env: 'FDFWD_TELEPORT_KEY', help: 'Teleport TLS key file' },
+  storage: { type: 'string', env: 'FDFWD_STORAGE', required: true, help: 'Directory for the exporter\'s state (cursors, sessions)' },
+  batch: { type: 'int', env: 'FDFWD_BATCH', default: '20', help: 'Page size of the legacy search API' },
+  types: { type: 'list', env: 'FDFWD_TYPES', help: 'Event types to fetch (legacy search API)' },
+  'skip-event-types': { type: 'list', env: 'FDFWD_SKIP_EVENT_TYPES', help: 'Event types not forwarded' },
+  'skip-session-types': { type: 'list', env: 'FDFWD_SKIP_SESSION_TYPES', default: 'print', help: 'Session event types not forwarded' },
+  'start-time': { type: 'time', env: 'FDFWD_START_TIME', help: 'Export events from this time on (RFC 3339)' },
+  timeout: { type: 'duration', env: 'FDFWD_TIMEOUT', default: '5s', help: 'Pause when there are no new events' },
+  'dry-run': { type: 'bool', default: 'false', help: 'Fetch but send nothing (state in a separate directory)' },
+  'exit-on-last-event': { type: 'bool', default: 'false', help: 'Exit when the last event has been processed' },
+  concurrency: { type: 'int', default: '5', help: 'Session recordings ingested at once' },
+  'window-size': { type: 'duration', default: '24h', help: 'Window of the legacy search API' },
+  'lock-enabled': { type: 'bool', env: 'FDFWD_LOCKING_ENABLED', default: 'false', help: 'Lock users after failed logins' },
+  'lock-failed-attempts-count': { type: 'int', env: 'FDFWD_LOCKING_FAILED_ATTEMPTS', default: '3', help: 'Failed logins within lock-period that lock a user' },
+  'lock-period': { type: 'duration', env: 'FDFWD_LOCKING_PERIOD', default: '1m', help: 'Period over which failed logins are counted' },
+  'lock-for': { type: 'duration', env: 'FDFWD_LOCKING_FOR', default: '0s', help: 'How long a lock lasts (0s = no expiry)' },
+  debug: { type: 'bool', env: 'FDFWD_DEBUG', default: 'false', help: 'Debug logging' },
+  // Ours, not upstream's: Prometheus text on http://<addr>/metrics (start/metrics.ts); unset = off.
+  'metrics-addr': { type: 'string', env: 'FDFWD_METRICS_ADDR', tomlAlias: 'metrics_addr', help: 'Serve Prometheus metrics on host:port at /metrics (off if unset)' },
 } as const satisfies Record<string, FlagSpec>;
 
 export type StartFlagName = keyof typeof START_FLAGS;
@@ -91,6 +97,8 @@ export interface StartConfig {
   readonly lockPeriodMs: number;
   readonly lockForMs: number;
   readonly debug: boolean;
+  /** host:port of the metrics listener (ours); undefined = no listener. */
+  readonly metricsAddr?: string;
 }
 
 export interface LoadStartConfigOptions {
@@ -119,6 +127,12 @@ function tomlGet(tree: TomlTable, dotted: string): unknown {
 
 /** KongTOMLResolver: `fluentd-x` is looked up as `forward.fluentd.x`; the all-dotted form wins. */
 function tomlLookup(tree: TomlTable, flag: string): unknown {
+  const alias = (START_FLAGS[flag as StartFlagName] as FlagSpec).tomlAlias;
+  const found = tomlLookupFlag(tree, flag);
+  return found === undefined && alias !== undefined ? tomlGet(tree, alias) : found;
+}
+
+function tomlLookupFlag(tree: TomlTable, flag: string): unknown {
   const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
   const dotted = tomlGet(tree, name.replaceAll('-', '.'));
   return dotted !== undefined ? dotted : tomlGet(tree, name);
@@ -192,6 +206,8 @@ function knownKeys(): Map<string, string> {
     const name = flag.startsWith('fluentd-') ? 'forward.fluentd.' + flag.slice('fluentd-'.length) : flag;
     out.set(name, name);
     out.set(name.replaceAll('-', '.'), name);
+    const alias = (START_FLAGS[flag as StartFlagName] as FlagSpec).tomlAlias;
+    if (alias !== undefined) out.set(alias, alias);
   }
   return out;
 }
@@ -322,6 +338,10 @@ function checkCombinations(values: Record<string, unknown>): number {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd_max_connections should be greater than 0');
   }
 
+  const metrics = values['metrics-addr'] as string | undefined;
+  if (metrics !== undefined && !/^(\[[0-9a-fA-F:.]+\]|[^:\s]*):\d{1,5}$/.test(metrics)) {
+    throw new ExporterError('AR_EXPORTER_CONFIG', `metrics-addr ${JSON.stringify(metrics)} is not host:port; write e.g. 127.0.0.1:9464 or :9464`);
+  }
   if ((values['fluentd-max-in-flight'] as number) < 0) {
     throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (= max-connections) or greater');
   }
@@ -360,5 +380,6 @@ function toStartConfig(v: Record<string, never>, maxConnections: number): StartC
     lockPeriodMs: v['lock-period'],
     lockForMs: v['lock-for'],
     debug: v['debug'],
+    metricsAddr: v['metrics-addr'],
   };
 }

@@ -19,6 +19,8 @@ import { Senders } from './senders.ts';
 import type { SendTuning } from './senders.ts';
 import type { EventSink } from '../forward/forwarder.ts';
 import type { StartConfig } from './start-config.ts';
+import { exporterRegistry, startMetricsServer } from './metrics.ts';
+import type { ExporterFigures } from './metrics.ts';
 
 /** Knobs for tests and the benchmark; every default is upstream's. */
 export interface StartTuning extends SendTuning, ConnectTuning {
@@ -77,10 +79,39 @@ interface Run {
   readonly skip: ReadonlySet<string>;
   readonly saver: LatestWins;
   /** The running audit path's dispatch, once there is one (for progress). */
-  dispatch: { progress: { positionMs: number } } | undefined;
+  dispatch: { progress: { positionMs: number; fetched: number } } | undefined;
+}
+
+/** What the metrics read, filled in as the run gets there (the listener is up before Teleport answers). */
+interface Live {
+  senders?: Senders;
+  run?: Run;
+}
+
+function figures(live: Live): ExporterFigures {
+  return {
+    auditFetched: () => live.run?.dispatch?.progress.fetched ?? 0,
+    sessionFetched: () => live.senders?.sessions.eventsFetched ?? 0,
+    auditSent: () => live.senders?.auditSent ?? 0,
+    sessionSent: () => live.senders?.sessions.eventsSent ?? 0,
+    sendFailures: () => live.senders?.sendFailures ?? 0,
+    positionMs: () => live.run?.dispatch?.progress.positionMs ?? 0,
+    sessionStreamsOpen: () => live.senders?.sessions.open ?? 0,
+    sessionsGivenUp: () => live.senders?.sessions.sessionsGivenUp ?? 0,
+  };
 }
 
 export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<StartResult> {
+  const live: Live = {};
+  const metrics = cfg.metricsAddr === undefined ? undefined : await startMetricsServer(cfg.metricsAddr, exporterRegistry(figures(live)), opts.log);
+  try {
+    return await runStartLive(cfg, opts, live);
+  } finally {
+    await metrics?.close();
+  }
+}
+
+async function runStartLive(cfg: StartConfig, opts: StartOptions, live: Live): Promise<StartResult> {
   const log = opts.log;
   const tuning = opts.tuning ?? {};
   const creds = cfg.teleportIdentity !== undefined ? await loadIdentityFile(cfg.teleportIdentity) : loadKeyPair(cfg.teleportCert!, cfg.teleportKey!, cfg.teleportCa!);
@@ -114,6 +145,8 @@ export async function runStart(cfg: StartConfig, opts: StartOptions): Promise<St
     saver: new LatestWins(saveError),
     dispatch: undefined,
   };
+  live.senders = senders;
+  live.run = run;
   const progress = new Progress(
     {
       startMs: run.startMs,
@@ -167,7 +200,9 @@ async function probeRoute(run: Run): Promise<'bulk' | 'legacy' | undefined> {
       return 'bulk';
     } catch (err) {
       if (isGrpcStatus(err, GrpcStatus.UNIMPLEMENTED)) return 'legacy';
-      run.log.error({ error: (err as Error).message }, 'Unexpected error in watch loop. Reconnecting in 5s...');
+      // Unreachable now though a route connected at start: say what each route gives now.
+      const routes = isGrpcStatus(err, GrpcStatus.UNAVAILABLE) ? await run.client.diagnoseRoutes(run.tuning.dialTimeoutMs) : undefined;
+      run.log.error({ addr: run.client.addr, error: (err as Error).message, ...(routes === undefined ? {} : { routes }) }, 'Unexpected error in watch loop. Reconnecting in 5s...');
       await sleep(run.tuning.probeRetryMs ?? 5000, undefined, { signal: run.signal }).catch(() => {});
     }
   }
@@ -177,9 +212,9 @@ async function probeRoute(run: Run): Promise<'bulk' | 'legacy' | undefined> {
 /** The window/page search path (SearchUnstructuredEvents), position in the legacy state files. */
 async function runLegacy(run: Run): Promise<void> {
   const { cfg, state, saver } = run;
-  const pipeline = run.senders.auditPipeline<LegacyPosition>((p) => {
-    saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id));
-  });
+  const pipeline = run.senders.auditPipeline<LegacyPosition>(
+    lastOfBatch((p) => saver.schedule(() => state.setLegacyPosition(new Date(p.windowMs), p.cursor, p.id))),
+  );
   const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, undefined, run.senders.sessions, run.senders.locker);
   run.dispatch = dispatch;
   const watcher = new LegacyWatcher(
@@ -203,17 +238,37 @@ async function runBulk(run: Run): Promise<void> {
   if (loaded.size === 0 && legacyWindow !== undefined) loaded.set(dateKey(legacyWindow.getTime()), { completed: new Set(), partial: new Map() });
   const writer = new CursorV2Writer(state.cursorV2Dir, loaded);
   const live = loaded;
+  const save = lastOfBatch(() => saver.schedule(() => writer.sync(live)));
   const pipeline = run.senders.auditPipeline<BulkPosition>((p) => {
+    // Every position lands (chunks interleave in the pipeline); the disk write once per batch.
     BulkExporter.commit(live, p);
-    saver.schedule(() => writer.sync(live));
+    save(p);
   });
   const dispatch = new AuditDispatch(pipeline, run.senders.auditTarget, run.skip, new Set(cfg.types), run.senders.sessions, run.senders.locker);
   run.dispatch = dispatch;
-  const exporter = new BulkExporter(run.getClient, dispatch, live, { startMs: run.startMs, exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: run.tuning.pollIntervalMs ?? 16_000, retryMs: run.tuning.rpcRetryMs }, run.log, run.signal);
+  const exporter = new BulkExporter(run.getClient, dispatch, live, { startMs: run.startMs, exitOnLastEvent: cfg.exitOnLastEvent, pollIntervalMs: run.tuning.pollIntervalMs ?? 16_000, retryMs: run.tuning.rpcRetryMs, chunkConcurrency: Math.max(Math.floor(cfg.concurrency / 4), 3) }, run.log, run.signal);
   saver.schedule(() => writer.sync(live));
   await exporter.run();
   await finish(dispatch.drain(), run.signal);
   saver.schedule(() => writer.sync(live));
+}
+
+/**
+ * The pipelines commit every answered item in order, synchronously; `fn` runs once (a microtask
+ * later) with the last of such a batch, so the first write of a batch is not an older position.
+ */
+function lastOfBatch<T>(fn: (p: T) => void): (p: T) => void {
+  let latest: T;
+  let queued = false;
+  return (p) => {
+    latest = p;
+    if (queued) return;
+    queued = true;
+    queueMicrotask(() => {
+      queued = false;
+      fn(latest);
+    });
+  };
 }
 
 /** Waits for in-flight POSTs, at most the shutdown grace once stopping. */

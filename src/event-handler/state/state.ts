@@ -1,7 +1,7 @@
 // The handler's state directory, byte-compatible with upstream's diskv store
 // (docs/compatibility-event-handler.md §5): `<storage>/<host>_<port>/` with one file per key:
 // start_time and window_time (RFC 3339 seconds), cursor, id, session<sid> (8-byte big-endian
-// uint64), missing_recording<sid> (JSON). Unlike diskv, every write goes to a temp file that is
+// uint64), missing_recording<sid> (JSON), and ours: given_up_session<sid> (JSON). Unlike diskv, every write goes to a temp file that is
 // renamed over the key, so a kill -9 leaves either the old or the new value, never half of one.
 import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync, existsSync, rmSync } from 'node:fs';
 import { readdir, rename, rm, writeFile, readFile } from 'node:fs/promises';
@@ -13,6 +13,13 @@ export interface MissingRecording {
   readonly index: number;
   readonly attempt: number;
   readonly uploadTime?: Date;
+}
+
+export interface GivenUpSession {
+  readonly index: number;
+  readonly attempts: number;
+  readonly error: string;
+  readonly givenUpAt: Date;
 }
 
 /** Go's time.RFC3339 with whole seconds in UTC: 2006-01-02T15:04:05Z. */
@@ -162,6 +169,25 @@ export class StateStore {
     // Go's json.Marshal of struct{Index int64; Attempt int; Timestamp time.Time} (RFC3339Nano).
     const ts = m.uploadTime === undefined ? '0001-01-01T00:00:00Z' : m.uploadTime.toISOString().replace(/\.?0*Z$/, 'Z');
     await this.#write('missing_recording' + sid, JSON.stringify({ Index: m.index, Attempt: m.attempt, Timestamp: ts }));
+  }
+
+  /** `given_up_session<sid>` (ours): a recording whose stream failed too often, for the operator. */
+  async setGivenUpSession(sid: string, g: GivenUpSession): Promise<void> {
+    await this.#write('given_up_session' + sid, JSON.stringify({ index: g.index, attempts: g.attempts, error: g.error, givenUpAt: g.givenUpAt.toISOString() }) + '\n');
+  }
+
+  async getGivenUpSessions(): Promise<Map<string, GivenUpSession>> {
+    const out = new Map<string, GivenUpSession>();
+    for (const f of await readdir(this.dir)) {
+      if (!f.startsWith('given_up_session')) continue;
+      try {
+        const v = JSON.parse(await readFile(join(this.dir, f), 'utf8')) as { index: number; attempts: number; error: string; givenUpAt: string };
+        out.set(f.slice('given_up_session'.length), { index: v.index, attempts: v.attempts, error: v.error, givenUpAt: new Date(v.givenUpAt) });
+      } catch {
+        // written by hand or cut short: it is only a record for the operator
+      }
+    }
+    return out;
   }
 
   async removeMissingRecording(sid: string): Promise<void> {

@@ -10,6 +10,7 @@ import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { connect as tlsConnect } from 'node:tls';
 import type { TLSSocket } from 'node:tls';
+import { USER_AGENT } from '../user-agent.ts';
 
 /** constants.WebAPIConnUpgrade */
 export const CONN_UPGRADE_PATH = '/webapi/connectionupgrade';
@@ -158,7 +159,7 @@ export async function upgradeConnection(tcp: Socket, addr: string, host: string,
   const tls = await outerTls(tcp, host, opts);
   const key = randomBytes(16).toString('base64');
   tls.write(
-    `GET ${CONN_UPGRADE_PATH} HTTP/1.1\r\nHost: ${addr}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
+    `GET ${CONN_UPGRADE_PATH} HTTP/1.1\r\nHost: ${addr}\r\nUser-Agent: ${USER_AGENT}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n` +
       `Sec-WebSocket-Protocol: ${UPGRADE_PROTOCOL}\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: ${key}\r\n\r\n`,
   );
   try {

@@ -19,6 +19,7 @@ import { CallCredentials, ChannelCredentials } from '@grpc/grpc-js';
 import { ExporterError } from '../errors.ts';
 import type { TeleportCredentials } from './identity.ts';
 import { upgradeConnection } from './conn-upgrade.ts';
+import { causeOf } from './rpc-error.ts';
 
 /** constants.APIDomain */
 export const TELEPORT_API_DOMAIN = 'teleport.cluster.local';
@@ -266,7 +267,7 @@ export function selectRoute(target: DialTarget, creds: TeleportCredentials, time
           check();
         },
         (err: Error) => {
-          outcome[i] = `${ROUTE_LABEL[c.route.name]} (${describeRoute(c.route, addr)}): ${err.message}`;
+          outcome[i] = `${ROUTE_LABEL[c.route.name]} (${describeRoute(c.route, addr)}): ${causeOf(err.message)}`;
           check();
         },
       );

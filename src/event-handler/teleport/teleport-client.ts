@@ -29,8 +29,10 @@ import type {
 } from './grpc-service.ts';
 import { checkNotExpired, loadIdentityFile } from './identity.ts';
 import type { TeleportCredentials } from './identity.ts';
-import { DIAL_TIMEOUT_MS, DIRECT_ROUTE, RouteCredentials, routeFor, selectRoute, TELEPORT_API_DOMAIN } from './routes.ts';
+import { describeRoute, DIAL_TIMEOUT_MS, DIRECT_ROUTE, RouteCredentials, routeFor, selectRoute, TELEPORT_API_DOMAIN } from './routes.ts';
+import { explainingInterceptor } from './rpc-error.ts';
 import type { DialTarget, Route } from './routes.ts';
+import { USER_AGENT } from '../user-agent.ts';
 
 export { TELEPORT_API_DOMAIN };
 /** The `version` metadata api/metadata adds to every call; a real auth server logs it. */
@@ -103,6 +105,8 @@ export class TeleportClient {
     return new StubConstructor(this.addr, new RouteCredentials(creds, this.#route, this.#target), {
       'grpc.default_authority': TELEPORT_API_DOMAIN,
       'grpc.max_receive_message_length': 64 * 1024 * 1024,
+      'grpc.primary_user_agent': USER_AGENT,
+      interceptors: [explainingInterceptor(() => describeRoute(this.#route, this.addr))],
     });
   }
 
@@ -163,6 +167,17 @@ export class TeleportClient {
     return new Promise((resolve, reject) => {
       this.#stub.UpsertLock(lock, this.#metadata, (err) => (err ? reject(err) : resolve()));
     });
+  }
+
+  /**
+   * Races the routes again, as at start, to say why each fails now (undefined when one connects):
+   * a call that cannot reach Teleport only knows the route it was on.
+   */
+  diagnoseRoutes(dialTimeoutMs = DIAL_TIMEOUT_MS): Promise<string | undefined> {
+    return selectRoute(this.#target, this.#creds, dialTimeoutMs).then(
+      () => undefined,
+      (err: unknown) => (err as Error).message,
+    );
   }
 
   close(): void {

@@ -47,6 +47,8 @@ export interface FakeTeleportOptions {
   readonly chunkSize?: number;
   /** Every Nth RPC fails with UNAVAILABLE (0 = never). */
   readonly unavailableEvery?: number;
+  /** Keep each ExportUnstructuredEvents stream open this long after its last event (concurrency tests). */
+  readonly exportEndDelayMs?: number;
 }
 
 const DAY_MS = 86_400_000;
@@ -58,15 +60,22 @@ function toProto(e: FakeEvent): EventUnstructured {
 export class FakeTeleport {
   readonly events: FakeEvent[] = [];
   readonly sessions = new Map<string, FakeEvent[]>();
+  /** Session streams that fail (INTERNAL) this many more times, after sending `afterEvents` events. */
+  readonly failingSessions = new Map<string, { times: number; afterEvents: number }>();
   /** Sessions answered NOT_FOUND this many more times. */
   readonly missing = new Map<string, number>();
   readonly calls: string[] = [];
+  /** The user-agent metadata of each call. */
+  readonly userAgents: string[] = [];
   /** SHA-256 of the client cert of each call. */
   readonly clientCerts: string[] = [];
   /** Every LockV2 UpsertLock received (also the refused ones), decoded by the shared definition. */
   readonly locks: LockV2[] = [];
   /** The next this-many UpsertLock calls fail with UNAVAILABLE. */
   lockFailures = 0;
+  /** Most ExportUnstructuredEvents streams open at once. */
+  maxOpenExports = 0;
+  #openExports = 0;
   readonly #opts: FakeTeleportOptions;
   readonly #server = new Server();
   #rpc = 0;
@@ -89,7 +98,14 @@ export class FakeTeleport {
           this.missing.set(sid, left - 1);
           return void call.emit("error", Object.assign(new Error(`session ${sid} not found`), { code: status.NOT_FOUND }));
         }
-        void this.#writeAll(call, this.sessions.get(sid)!.filter((e) => e.index >= call.request.startIndex).map(toProto));
+        const items = this.sessions.get(sid)!.filter((e) => e.index >= call.request.startIndex).map(toProto);
+        const failing = this.failingSessions.get(sid);
+        if (failing !== undefined && failing.times > 0) {
+          failing.times--;
+          void this.#writeAll(call, items.slice(0, failing.afterEvents), Object.assign(new Error(`fake: session ${sid} stream broke`), { code: status.INTERNAL }));
+          return;
+        }
+        void this.#writeAll(call, items);
       },
       GetEventExportChunks: (call: ServerWritableStream<GetEventExportChunksRequest, unknown>) => {
         const err = this.#enter('GetEventExportChunks', call);
@@ -104,10 +120,13 @@ export class FakeTeleport {
         if (!this.#opts.bulk) return void call.emit("error", Object.assign(new Error("not implemented"), { code: status.UNIMPLEMENTED }));
         const events = this.#chunksOf(timestampMs(call.request.date!)).get(call.request.chunk) ?? [];
         const from = call.request.cursor === '' ? 0 : Number(call.request.cursor) + 1;
+        this.maxOpenExports = Math.max(this.maxOpenExports, ++this.#openExports);
         void this.#writeAll(
           call,
           events.slice(from).map((e, i) => create(ExportEventUnstructuredSchema, { event: toProto(e), cursor: String(from + i) })),
-        );
+          undefined,
+          this.#opts.exportEndDelayMs,
+        ).finally(() => this.#openExports--);
       },
     };
     this.#server.addService(auditLogServiceDefinition, impl);
@@ -125,8 +144,9 @@ export class FakeTeleport {
     } satisfies UntypedServiceImplementation);
   }
 
-  #enter(name: string, call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } } }): object | undefined {
+  #enter(name: string, call: { getAuthContext(): { sslPeerCertificate?: { raw?: Buffer } }; metadata: { get(key: string): unknown[] } }): object | undefined {
     this.calls.push(name);
+    this.userAgents.push(call.metadata.get('user-agent').map(String).join(','));
     const raw = call.getAuthContext().sslPeerCertificate?.raw;
     if (raw !== undefined) this.clientCerts.push(createHash('sha256').update(raw).digest('hex'));
     const every = this.#opts.unavailableEvery ?? 0;
@@ -134,12 +154,15 @@ export class FakeTeleport {
     return undefined;
   }
 
-  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[]): Promise<void> {
+  async #writeAll(call: ServerWritableStream<unknown, unknown>, items: unknown[], endWith?: object, endDelayMs = 0): Promise<void> {
     for (const item of items) {
       if (call.cancelled) return;
       if (!call.write(item)) await new Promise((r) => call.once('drain', r));
     }
-    call.end();
+    if (endDelayMs > 0) await new Promise((r) => setTimeout(r, endDelayMs));
+    if (call.cancelled) return;
+    if (endWith !== undefined) call.emit('error', endWith);
+    else call.end();
   }
 
   #search(req: GetUnstructuredEventsRequest): unknown {

@@ -22,7 +22,7 @@ function serverFrame(opcode: number, payload: Buffer): Buffer {
 }
 
 export class FakeUpgradeLb {
-  readonly upgrades: Array<{ protocol: string | undefined }> = [];
+  readonly upgrades: Array<{ protocol: string | undefined; userAgent: string | undefined }> = [];
   pongs = 0;
   rejected = 0;
   readonly #server: TlsServer;
@@ -60,7 +60,7 @@ export class FakeUpgradeLb {
         return;
       }
       const protocol = header('sec-websocket-protocol');
-      this.upgrades.push({ protocol });
+      this.upgrades.push({ protocol, userAgent: header('user-agent') });
       const accept = createHash('sha1').update(key + GUID).digest('base64');
       s.write(`HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${accept}\r\nSec-WebSocket-Protocol: ${protocol}\r\n\r\n`);
       s.write(serverFrame(0x9, Buffer.from('ping')));
