@@ -72,6 +72,8 @@ interface Attempt {
 export interface EventSink {
   /** Events delivered so far. */
   readonly sent: number;
+  /** Delivery attempts that failed (each is retried). */
+  readonly failures: number;
   send(t: Target, body: string): Promise<void>;
   stop(): void;
   close(): void;
