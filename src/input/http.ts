@@ -25,6 +25,7 @@ import { parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { HttpStats, type RequestNote } from './http-stats.ts';
+import { clipForLog } from '../log.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -256,7 +257,7 @@ export class HttpInput implements Input {
       ({ tag, events } = this.#toEvents(req, decoded));
       note.tag = tag;
     } catch (err) {
-      if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'failed to process request');
+      if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: clipForLog((err as Error).message) }, 'failed to process request');
       const message = Buffer.concat([Buffer.from('400 Bad Request\n'), Buffer.from((err as Error).message, 'latin1'), Buffer.from('\n')]);
       return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
     }
