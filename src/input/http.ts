@@ -61,6 +61,8 @@ export class HttpInput implements Input {
   readonly #emitTurns = new WeakMap<object, Promise<void>>();
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
+  /** Per connection: the latest request handed to #handle (its `complete` says whether its body was read). */
+  readonly #reading = new WeakMap<object, IncomingMessage>();
   #port = 0;
   #listening = false;
   readonly #target: ListenTarget;
@@ -94,8 +96,12 @@ export class HttpInput implements Input {
     }
     const tls = configureTls(element.sections('transport')[0], warn);
     this.#tlsRequestCert = tls?.requestCert ?? false;
+    // Slowloris: a client gets keepalive_timeout seconds to finish a request's headers
+    // (deliberate difference: Fluentd's idle timer restarts on every byte, so one byte
+    // every few seconds holds a connection forever). Checked every second.
+    const headerDeadline = { headersTimeout: Math.max(1, p.keepalive_timeout) * 1000, connectionsCheckingInterval: 1000 };
     this.#app = Fastify({
-      ...(tls ? { https: tls } : {}),
+      ...(tls ? { https: { ...tls, ...headerDeadline } } : { http: headerDeadline }),
       keepAliveTimeout: Math.max(1, p.keepalive_timeout) * 1000,
       bodyLimit: Number.MAX_SAFE_INTEGER, // in_http's own limit logic applies (413 rules)
       logger: false,
@@ -111,7 +117,8 @@ export class HttpInput implements Input {
         else if (!loggedByGate) ctx.log.warn({ error: err.message, code }, 'unexpected error');
         // Bytes after a request with neither Content-Length nor chunked encoding
         // (its body) parse as garbage: let that request's 400 go out, then close.
-        if (this.#emitTurns.has(socket)) this.#closeAfter.add(socket);
+        // A request whose own body failed to parse (a bad chunk size) never ends: close at once.
+        if (this.#emitTurns.has(socket) && this.#reading.get(socket)?.complete !== false) this.#closeAfter.add(socket);
         else socket.destroy();
       },
     });
@@ -218,6 +225,7 @@ export class HttpInput implements Input {
     let release!: () => void;
     const turn = new Promise<void>((resolve) => (release = resolve));
     this.#emitTurns.set(socket, turn);
+    this.#reading.set(socket, req);
     const began = performance.now();
     const note: RequestNote = { tag: undefined, bytes: 0 };
     try {
@@ -226,6 +234,7 @@ export class HttpInput implements Input {
       this.stats.request(note.tag ?? this.#tagOf(req), res.headersSent ? res.statusCode : 500, note.bytes, (performance.now() - began) / 1000);
       release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
+      if (this.#reading.get(socket) === req) this.#reading.delete(socket);
       if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
     }
   }
