@@ -7,22 +7,25 @@
 // It only ever says "unbalanced" for text the exact parser refuses too.
 
 /**
- * The UTF-16 offset at which `text` is known to be refused (a closer with no
- * opener, or the end with containers still open), or -1 when the brackets balance
- * (the exact parser then decides).
+ * The offset at which `text` is known to be refused (a closer with no opener, or
+ * the end with containers still open), or -1 when the brackets balance (the exact
+ * parser then decides). `text` is the JSON text, or its UTF-8 bytes: every byte
+ * this scan looks at is ASCII, and UTF-8 never uses ASCII bytes inside a multi-byte
+ * character, so the bytes can be checked before they are decoded into a string.
  */
-export function unbalancedAt(text: string): number {
+export function unbalancedAt(text: string | Uint8Array): number {
   const len = text.length;
+  const at: (i: number) => number = typeof text === 'string' ? (i) => text.charCodeAt(i) : (i) => text[i] ?? NaN;
   let depth = 0;
   let i = 0;
   while (i < len) {
-    const c = text.charCodeAt(i);
+    const c = at(i);
     if (c === 0x22) {
       // A string: up to the next unescaped quote (NUL or the end inside it: refused).
       let j = i + 1;
       for (;;) {
         if (j >= len) return len;
-        const d = text.charCodeAt(j);
+        const d = at(j);
         if (d === 0x22) break;
         if (d === 0) return j;
         j += d === 0x5c ? 2 : 1;
@@ -34,14 +37,15 @@ export function unbalancedAt(text: string): number {
     } else if (c === 0x5d || c === 0x7d) {
       if (--depth < 0) return i;
       i++;
-    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2a) {
-      const close = text.indexOf('*/', i + 2);
-      if (close === -1) return -1; // the parser reports the missing value itself
+    } else if (c === 0x2f && at(i + 1) === 0x2a) {
+      let close = i + 2;
+      while (close < len && !(at(close) === 0x2a && at(close + 1) === 0x2f)) close++;
+      if (close >= len) return -1; // the parser reports the missing value itself
       i = close + 2;
-    } else if (c === 0x2f && text.charCodeAt(i + 1) === 0x2f) {
+    } else if (c === 0x2f && at(i + 1) === 0x2f) {
       let j = i + 2;
       for (; j < len; j++) {
-        const d = text.charCodeAt(j);
+        const d = at(j);
         if (d === 0x0a || d === 0x0d || d === 0x0c || d === 0) break;
       }
       i = j;

@@ -29,7 +29,7 @@ import { readNumber, readString, type JsonCursor } from './json-lexemes.ts';
 import { unbalancedAt } from './json-balance.ts';
 
 /** Texts at least this long are checked for balance before the parsers build anything (json-balance.ts). */
-const BALANCE_CHECK_MIN = 4096;
+export const BALANCE_CHECK_MIN = 4096;
 
 export type JsonSyntaxErrorCode = 'AR_JSON_SYNTAX';
 
