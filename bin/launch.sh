@@ -1,5 +1,6 @@
 # Shared by bin/auditrelay and bin/auditrelay-event-handler (sourced, not run).
 # launch DIR NAME SCRIPT ARGS…: exec SCRIPT on the pinned Node 24
+# (with $node_flags, if the caller set them, before SCRIPT)
 # (node_modules/node); without it, a Node 24 on PATH; before `npm ci`, one line
 # saying so and exit 127 (the shell's "command not found").
 launch() {
@@ -13,11 +14,11 @@ launch() {
   fi
   pinned="$root/node_modules/node/bin/node"
   if [ -x "$pinned" ]; then
-    exec "$pinned" "$root/$script" "$@"
+    exec "$pinned" $node_flags "$root/$script" "$@"
   fi
   major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null)
   if [ -n "$major" ] && [ "$major" -ge 24 ] 2>/dev/null; then
-    exec node "$root/$script" "$@"
+    exec node $node_flags "$root/$script" "$@"
   fi
   echo "$name: the pinned Node 24 ($pinned) is missing and no Node >= 24 is on PATH${major:+ (found Node $major)} — run \`npm ci\` in $root first" >&2
   exit 127

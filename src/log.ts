@@ -40,3 +40,16 @@ export function createProcessLog(opts: LogOptions = {}): ProcessLog {
     },
   };
 }
+
+/** Longest client-supplied text a log line carries (see clipForLog). */
+export const LOG_TEXT_LIMIT = 1024;
+
+/**
+ * Client-supplied text (an echoed body) cut to LOG_TEXT_LIMIT characters for the
+ * log: a stream of 200 kB bodies would otherwise become 200 kB log lines that
+ * pile up in the log stream's buffer (issue 12.8: ~270 MB of RSS) and on disk.
+ * The answer to the client still carries the whole text.
+ */
+export function clipForLog(text: string): string {
+  return text.length <= LOG_TEXT_LIMIT ? text : `${text.slice(0, LOG_TEXT_LIMIT)}… (${text.length - LOG_TEXT_LIMIT} more characters)`;
+}

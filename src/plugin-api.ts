@@ -119,6 +119,8 @@ export interface Formatter {
 export interface Parser {
   /** Parses one body; calls `onEvent` per record (a JSON array gives several). */
   parse(text: string, onEvent: (time: EventTime | undefined, record: JsonRecord) => void): void;
+  /** True when the raw body is refused for sure, checked before it is decoded (json: unbalanced brackets in a long body). */
+  refuses?(body: Uint8Array): boolean;
 }
 
 export type EmitFn = (tag: string, events: Event[]) => Promise<void> | void;

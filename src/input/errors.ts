@@ -11,8 +11,11 @@ export type InputErrorCode =
 
 /** A request that cannot become events: in_http answers 400 with the message. */
 export class InputError extends AuditrelayError<InputErrorCode> {
-  constructor(code: InputErrorCode, message: string, options?: { cause?: unknown }) {
+  /** The message as bytes for the answer, when `message` holds only a clipped copy (a long echoed body). */
+  readonly answer: Buffer | undefined;
+  constructor(code: InputErrorCode, message: string, options?: { cause?: unknown; answer?: Buffer }) {
     super(code, message, options);
     this.name = 'InputError';
+    this.answer = options?.answer;
   }
 }

@@ -25,6 +25,7 @@ import { bodyParser, parseDefault, parseWithParser, type ParsedBody } from './ht
 import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { HttpStats, type RequestNote } from './http-stats.ts';
+import { clipForLog } from '../log.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -60,6 +61,8 @@ export class HttpInput implements Input {
   readonly #emitTurns = new WeakMap<object, Promise<void>>();
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
+  /** Per connection: the latest request handed to #handle (its `complete` says whether its body was read). */
+  readonly #reading = new WeakMap<object, IncomingMessage>();
   #port = 0;
   #listening = false;
   readonly #target: ListenTarget;
@@ -86,8 +89,12 @@ export class HttpInput implements Input {
     this.#parser = bodyParser(element, ctx);
     const tls = configureTls(element.sections('transport')[0], warn);
     this.#tlsRequestCert = tls?.requestCert ?? false;
+    // Slowloris: a client gets keepalive_timeout seconds to finish a request's headers
+    // (deliberate difference: Fluentd's idle timer restarts on every byte, so one byte
+    // every few seconds holds a connection forever). Checked every second.
+    const headerDeadline = { headersTimeout: Math.max(1, p.keepalive_timeout) * 1000, connectionsCheckingInterval: 1000 };
     this.#app = Fastify({
-      ...(tls ? { https: tls } : {}),
+      ...(tls ? { https: { ...tls, ...headerDeadline } } : { http: headerDeadline }),
       keepAliveTimeout: Math.max(1, p.keepalive_timeout) * 1000,
       bodyLimit: Number.MAX_SAFE_INTEGER, // in_http's own limit logic applies (413 rules)
       logger: false,
@@ -103,7 +110,8 @@ export class HttpInput implements Input {
         else if (!loggedByGate) ctx.log.warn({ error: err.message, code }, 'unexpected error');
         // Bytes after a request with neither Content-Length nor chunked encoding
         // (its body) parse as garbage: let that request's 400 go out, then close.
-        if (this.#emitTurns.has(socket)) this.#closeAfter.add(socket);
+        // A request whose own body failed to parse (a bad chunk size) never ends: close at once.
+        if (this.#emitTurns.has(socket) && this.#reading.get(socket)?.complete !== false) this.#closeAfter.add(socket);
         else socket.destroy();
       },
     });
@@ -204,6 +212,7 @@ export class HttpInput implements Input {
     let release!: () => void;
     const turn = new Promise<void>((resolve) => (release = resolve));
     this.#emitTurns.set(socket, turn);
+    this.#reading.set(socket, req);
     const began = performance.now();
     const note: RequestNote = { tag: undefined, bytes: 0 };
     try {
@@ -212,6 +221,7 @@ export class HttpInput implements Input {
       this.stats.request(note.tag ?? this.#tagOf(req), res.headersSent ? res.statusCode : 500, note.bytes, (performance.now() - began) / 1000);
       release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
+      if (this.#reading.get(socket) === req) this.#reading.delete(socket);
       if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
     }
   }
@@ -243,8 +253,9 @@ export class HttpInput implements Input {
       ({ tag, events } = this.#toEvents(req, decoded));
       note.tag = tag;
     } catch (err) {
-      if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'failed to process request');
-      const message = Buffer.concat([Buffer.from('400 Bad Request\n'), Buffer.from((err as Error).message, 'latin1'), Buffer.from('\n')]);
+      if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: clipForLog((err as Error).message) }, 'failed to process request');
+      const answer = (err as { answer?: Buffer }).answer ?? Buffer.from((err as Error).message, 'latin1');
+      const message = Buffer.concat([Buffer.from('400 Bad Request\n'), answer, Buffer.from('\n')]);
       return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
     }
     try {

@@ -26,6 +26,10 @@
 import { AuditrelayError } from '../errors.ts';
 import { OrderedObject, type JsonObject, type JsonValue } from '../value/json-value.ts';
 import { readNumber, readString, type JsonCursor } from './json-lexemes.ts';
+import { unbalancedAt } from './json-balance.ts';
+
+/** Texts at least this long are checked for balance before the parsers build anything (json-balance.ts). */
+export const BALANCE_CHECK_MIN = 4096;
 
 export type JsonSyntaxErrorCode = 'AR_JSON_SYNTAX';
 
@@ -41,6 +45,13 @@ export class JsonSyntaxError extends AuditrelayError<JsonSyntaxErrorCode> {
 
 /** Parses one JSON document as Fluentd's Oj compat parser does. Throws JsonSyntaxError. */
 export function parseJson(text: string): JsonValue {
+  if (text.length >= BALANCE_CHECK_MIN) {
+    const at = unbalancedAt(text);
+    if (at !== -1) {
+      throw new OjCompatParser(text).failAt(at, at >= text.length || text.charCodeAt(at) === 0 ? 'the JSON text ends in the middle of a value' : 'a closing bracket with no opening one',
+        'send a complete JSON object or array');
+    }
+  }
   if (isPlainJson(text)) {
     try {
       return JSON.parse(text) as JsonValue;

@@ -9,7 +9,8 @@ import type { ConfigElement } from '../params/element.ts';
 import type { Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
 import { TimeParser } from '../time/time-parser.ts';
-import { parseJson } from './json-text.ts';
+import { BALANCE_CHECK_MIN, parseJson } from './json-text.ts';
+import { unbalancedAt } from './json-balance.ts';
 import { OrderedObject, type JsonObject, type JsonRecord, type JsonValue } from '../value/json-value.ts';
 import { ParserError } from './errors.ts';
 
@@ -54,6 +55,10 @@ export class JsonParser implements Parser {
     });
     this.#nullEmpty = p.null_empty_string;
     this.#nullPattern = p.null_value_pattern;
+  }
+
+  refuses(body: Uint8Array): boolean {
+    return body.length >= BALANCE_CHECK_MIN && unbalancedAt(body) !== -1;
   }
 
   parse(text: string, onEvent: (time: EventTime | undefined, record: JsonRecord) => void): void {

@@ -226,7 +226,7 @@ export class MtlsClient {
     });
   }
 
-  post(tag: string, body: string): Promise<Answer> {
+  post(tag: string, body: string | Buffer): Promise<Answer> {
     return new Promise((resolve, reject) => {
       const req = request({
         host: '127.0.0.1',
