@@ -39,11 +39,13 @@ export interface WorldOptions {
   readonly exportEndDelayMs?: number;
   readonly extraToml?: string;
   readonly extraClientCas?: readonly string[];
+  /** Sections between the receiver's <source> and its stdout <match> (e.g. filters). */
+  readonly receiverFilters?: string;
 }
 
-export function receiverConf(c: CertFiles): string {
+export function receiverConf(c: CertFiles, filters = ''): string {
   // time_key no_such_key: events keep their own `time` field, so bodies compare whole.
-  return `${mtlsSource(c, { parse: '@type json\n    time_key no_such_key' })}<match **>
+  return `${mtlsSource(c, { parse: '@type json\n    time_key no_such_key' })}${filters}<match **>
   @type stdout
 </match>
 `;
@@ -55,7 +57,7 @@ export async function makeWorld(o: WorldOptions): Promise<World> {
   const fake = new FakeTeleport({ ...tcerts, bulk: o.bulk, unavailableEvery: o.unavailableEvery, chunkSize: o.chunkSize, exportEndDelayMs: o.exportEndDelayMs, extraClientCas: o.extraClientCas });
   const gen = generate(fake, o.count, o.days, o.perSession ?? 20, o.sessions ?? 6);
   const port = await fake.start();
-  const recv = await startTestReceiver(receiverConf(fcerts), tempDir('ar-recv-'));
+  const recv = await startTestReceiver(receiverConf(fcerts, o.receiverFilters), tempDir('ar-recv-'));
   const identity = writeIdentity(dir, tcerts);
   const tomlPath = join(dir, 'teleport-event-handler.toml');
   writeFileSync(

@@ -4,6 +4,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { eventBody } from '../../src/event-handler/forward/event-json.ts';
+import { renderFluentConf } from '../../src/event-handler/configure/configure-templates.ts';
+import { tempDir } from './fake-teleport/fixtures.ts';
 import { BIN } from './cli-helpers.ts';
 import { FAST_ENV, makeWorld, received } from './start-helpers.ts';
 import type { World } from './start-helpers.ts';
@@ -68,3 +70,45 @@ for (const bulk of [false, true]) {
     }
   });
 }
+
+// Issue 14 acceptance: kill -9 of the exporter 3 times with the generated fluent.conf's dedup
+// filters in the receiver: every audit event (by uid) and every recording event (by sid+ei)
+// reaches the output exactly once. The filters are taken from what `configure` writes.
+test('start (window/page path) → receiver with the generated dedup filters: kill -9 ×3, every event exactly once', async (t) => {
+  const generated = renderFluentConf({ caCertFileName: 'ca.crt', serverCertFileName: 'server.crt', serverKeyFileName: 'server.key', passphrase: 'x' });
+  const filters = [...generated.matchAll(/<filter [^>]+>\n  @type dedup\n[\s\S]*?<\/filter>\n/g)].map((m) => m[0]);
+  assert.equal(filters.length, 2, 'configure writes a dedup filter for audit and one for session events');
+  const dedupDir = tempDir('ar-dedup-');
+  const w = await makeWorld({
+    bulk: false, count: 1200, days: 3, perSession: 30, sessions: 3, chunkSize: 200,
+    receiverFilters: filters.join('').replaceAll('/var/log/fluent/dedup/', `${dedupDir}/`),
+  });
+  t.after(() => w.close());
+  const total = w.fake.events.length;
+  const kills = 3;
+  for (let k = 1; k <= kills; k++) {
+    const at = Math.floor((total * k) / (kills + 1) + Math.random() * 100);
+    assert.equal(await runChild(w, at), null, 'killed by the signal');
+  }
+  assert.equal(await runChild(w, undefined), 0);
+  await new Promise((r) => setTimeout(r, 200));
+
+  const audit = received(w).filter((r) => r.tag === 'test.log');
+  const byUid = new Map<unknown, number>();
+  for (const r of audit) byUid.set(r.body.uid, (byUid.get(r.body.uid) ?? 0) + 1);
+  const lost = w.fake.events.filter((e) => !byUid.has(e.id)).length;
+  const duplicated = [...byUid.values()].reduce((n, c) => n + c - 1, 0);
+  let sessionDup = 0;
+  let sessionLost = 0;
+  for (const [sid, evs] of w.fake.sessions) {
+    const seen = new Map<unknown, number>();
+    for (const r of received(w).filter((x) => x.tag === `session.${sid}.log`)) seen.set(r.body.ei, (seen.get(r.body.ei) ?? 0) + 1);
+    sessionDup += [...seen.values()].reduce((n, c) => n + c - 1, 0);
+    sessionLost += evs.filter((e) => e.type !== 'print' && !seen.has(e.index)).length;
+  }
+  t.diagnostic(`audit: ${total} exported, ${audit.length} delivered, ${lost} lost, ${duplicated} duplicated; recordings: ${sessionLost} lost, ${sessionDup} duplicated (${kills} kills)`);
+  assert.equal(lost, 0);
+  assert.equal(duplicated, 0);
+  assert.equal(sessionLost, 0);
+  assert.equal(sessionDup, 0);
+});
