@@ -4,6 +4,7 @@
 // send_response (keep-alive decided by the request) and send_response_and_close.
 
 import type { ServerResponse } from 'node:http';
+import type { Logger } from 'pino';
 
 export const TEXT_PLAIN: readonly string[] = ['Content-Type', 'text/plain'];
 export const NO_HEADERS: readonly string[] = [];
@@ -60,3 +61,18 @@ export const REASONS: Readonly<Record<number, string>> = {
   500: 'Internal Server Error',
   503: 'Service Unavailable',
 };
+
+/**
+ * A request that failed outside in_http's own answers: a client that went away
+ * before its body arrived (`aborted`) is debug, as Fluentd logs nothing for it;
+ * anything else is an error and a 500.
+ */
+export function answerFailed(err: unknown, res: ServerResponse, log: Logger): void {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (res.req.destroyed && (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE')) {
+    log.debug({ error: (err as Error).message, code }, 'client closed the connection before the request was read');
+    return;
+  }
+  log.error({ err }, 'unexpected error while answering a request');
+  if (!res.headersSent) sendResponse(res, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
+}

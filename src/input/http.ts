@@ -4,7 +4,6 @@
 // the bytes match Fluentd's, and 200 is sent only once the router's output has
 // made the events durable (buffer write done).
 
-import type { Logger } from 'pino';
 import { gunzip, inflate } from 'node:zlib';
 import { promisify } from 'node:util';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -19,7 +18,7 @@ import type { EmitFn, Event, Input, Parser, PluginContext } from '../plugin-api.
 import { EventTime } from '../time/event-time.ts';
 import { configureTls } from './tls.ts';
 import { TlsGate } from './tls-gate.ts';
-import { sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
+import { answerFailed, sendResponse, EMPTY_GIF, TEXT_PLAIN, NO_HEADERS, REASONS } from './http-response.ts';
 import { splitTarget, tagFromPath, parseQuery, rubyToF, addFields, remoteAddr, wantsKeepAlive, floatTime } from './http-request.ts';
 import { bodyParser, parseDefault, parseWithParser, type ParsedBody } from './http-body.ts';
 import { CorsPolicy } from './http-cors.ts';
@@ -383,19 +382,4 @@ export class HttpInput implements Input {
     if (p.add_remote_addr) out.push(['REMOTE_ADDR', remoteAddr(req)]);
     return out;
   }
-}
-
-/**
- * A request that failed outside in_http's own answers: a client that went away
- * before its body arrived (`aborted`) is debug, as Fluentd logs nothing for it;
- * anything else is an error and a 500.
- */
-function answerFailed(err: unknown, res: ServerResponse, log: Logger): void {
-  const code = (err as NodeJS.ErrnoException).code;
-  if (res.req.destroyed && (code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'EPIPE')) {
-    log.debug({ error: (err as Error).message, code }, 'client closed the connection before the request was read');
-    return;
-  }
-  log.error({ err }, 'unexpected error while answering a request');
-  if (!res.headersSent) sendResponse(res, 500, REASONS[500], TEXT_PLAIN, `500 Internal Server Error\n${(err as Error).message}\n`, false);
 }

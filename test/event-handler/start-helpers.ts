@@ -172,3 +172,29 @@ export function captureLog(onLine?: (l: LogLine) => void): { log: Logger; lines:
   });
   return { log: pino({ level: 'info' }, sink) as Logger, lines };
 }
+
+/**
+ * The bulk path reads several chunks at once, so order holds within each chunk only: groups
+ * `lines` by the chunk (day, index within the day / chunkSize) of the fake event whose expected
+ * line it is (`expected[i]` stands for `fake.events[i]`). Lines that match no expected one are
+ * grouped under 'unexpected', so a duplicate or a stranger still fails the comparison.
+ */
+export function perChunk(fake: FakeTeleport, chunkSize: number, expected: readonly string[], lines: readonly string[]): { expected: Map<string, string[]>; actual: Map<string, string[]> } {
+  const chunkOfLine = new Map<string, string>();
+  const seen = new Map<number, number>();
+  fake.events.forEach((e, i) => {
+    const day = Math.floor(e.timeMs / 86_400_000);
+    const n = seen.get(day) ?? 0;
+    seen.set(day, n + 1);
+    if (i < expected.length) chunkOfLine.set(expected[i]!, `${day}-${Math.floor(n / chunkSize)}`);
+  });
+  const group = (list: readonly string[]): Map<string, string[]> => {
+    const out = new Map<string, string[]>();
+    for (const l of list) {
+      const key = chunkOfLine.get(l) ?? 'unexpected';
+      out.set(key, [...(out.get(key) ?? []), l]);
+    }
+    return out;
+  };
+  return { expected: group(expected), actual: group(lines) };
+}
