@@ -99,7 +99,9 @@ test('upload info lines, unmatched summary + counter, retry warnings, quiet disc
 
   // Upload: one info line with key, events, bytes and ms.
   const now = Math.floor(Date.now() / 1000);
-  for (let i = 0; i < 3; i++) assert.equal((await client.post('test.log', JSON.stringify({ event: 'e', time: isoAt(now - 2), n: i }))).status, 200);
+  // One request holding three records: one emit, one chunk (three posts could straddle a flush of a closed timekey).
+  const three = [0, 1, 2].map((n) => ({ event: 'e', time: isoAt(now - 2), n }));
+  assert.equal((await client.post('test.log', JSON.stringify(three))).status, 200);
   const up = await waitLine(child, 'the upload line', (e) => e.msg.startsWith('out_s3: uploaded '));
   assert.equal(up.level, 30);
   assert.equal(up.events, 3);
