@@ -76,10 +76,6 @@ export interface BufferCounters {
   lastSuccessAt: number | undefined;
   /** Where the last successful write went (an s3:// URL, a file path), when the sink says. */
   lastWritten: string | undefined;
-  /** retry_times of the current retry state; 0 when not retrying. */
-  retrySteps: number;
-  /** Unix ms of the next retry; undefined when not retrying. */
-  nextRetryAt: number | undefined;
   /** Seconds per sink write (live object, read at scrape time). */
   writeLatency: LatencyBuckets;
 }
@@ -282,8 +278,6 @@ export class BufferedOutput implements Output {
       failingSince: f.failingSince,
       lastSuccessAt: f.lastSuccessAt,
       lastWritten: f.lastWritten,
-      retrySteps: retry?.steps ?? 0,
-      nextRetryAt: retry ? retry.nextTime * 1000 : undefined,
       writeLatency: f.writeLatency,
       emitCount: this.#emitCount,
       emitRecords: this.#emitRecords,

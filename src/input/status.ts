@@ -103,8 +103,8 @@ export function statusSnapshot(plugins: Plugins, rates: StatusRates, notReady: r
       oldest_chunk_age_seconds: c.oldestChunkCreatedAt === undefined ? null : round(Math.max(0, now / 1000 - c.oldestChunkCreatedAt)),
       last_upload: c.lastSuccessAt === undefined ? null : { at: iso(c.lastSuccessAt), key: c.lastWritten ?? null },
       retry: c.failingSince === undefined && !c.retrying ? null : {
-        retry_times: c.retrySteps,
-        next_retry_at: c.nextRetryAt === undefined ? null : iso(c.nextRetryAt),
+        retry_times: c.retry?.steps ?? 0,
+        next_retry_at: c.retry === undefined ? null : iso(c.retry.nextTime * 1000),
         failing_seconds: c.failingSince === undefined ? 0 : round((now - c.failingSince) / 1000),
       },
       recent_errors: output.recentLog().map((l) => ({ at: iso(l.at), level: l.level, line: l.line })),

@@ -151,15 +151,12 @@ export class TeleportSource implements Input {
   /**
    * One delivery of a body start would POST to `url`: in_http's tag and parse, then the emit,
    * which resolves once the buffer acknowledged. The emit is called before any await, so
-   * events reach the router in the order the exporter delivers them.
+   * events reach the router in the order the exporter delivers them (an async function runs
+   * synchronously up to its first await).
    */
-  #deliver(url: string, body: string): Promise<void> {
-    try {
-      const events = this.#events(body);
-      return events.length > 0 ? Promise.resolve(this.#emit(this.#tagOf(url), events)) : Promise.resolve();
-    } catch (err) {
-      return Promise.reject(err as Error);
-    }
+  async #deliver(url: string, body: string): Promise<void> {
+    const events = this.#events(body);
+    if (events.length > 0) await this.#emit(this.#tagOf(url), events);
   }
 
   #tagOf(url: string): string {

@@ -1,10 +1,10 @@
 // Hostile input, shared by the fuzzer (test/reliability/fuzz.test.ts) and the memory run
 // (bench/hostile.ts): a seeded generator, the hostile bodies and tags of issue 12, slowloris
 // connections over mTLS, and the child's peak RSS read from /proc/<pid>/status (VmHWM).
-import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import type { TLSSocket } from 'node:tls';
 import type { CertFiles } from './certs.ts';
+import { mtlsConnect } from './receiver.ts';
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
 export function rng(seed: number): () => number {
@@ -68,14 +68,7 @@ export async function childMemory(pid: number): Promise<{ hwmMB: number; rssMB: 
 /** An mTLS socket to the receiver, resolved once the handshake is done. */
 export function mtlsSocket(port: number, c: CertFiles): Promise<TLSSocket> {
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port,
-      ca: readFileSync(c.ca),
-      cert: readFileSync(c.clientCert),
-      key: readFileSync(c.clientKey),
-      servername: 'localhost',
-    });
+    const socket = mtlsConnect(port, c);
     socket.once('secureConnect', () => resolve(socket));
     socket.once('error', reject);
   });

@@ -3,7 +3,7 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect, type TLSSocket } from 'node:tls';
 import { pino } from 'pino';
 import { startReceiver, type Receiver } from '../../src/receiver.ts';
 import type { CertFiles } from './certs.ts';
@@ -108,6 +108,18 @@ export interface RawResponse {
   closed: boolean;
 }
 
+/** A TLS connection to the receiver on 127.0.0.1 with the test client certificate. */
+export function mtlsConnect(port: number, c: CertFiles): TLSSocket {
+  return tlsConnect({
+    host: '127.0.0.1',
+    port,
+    ca: readFileSync(c.ca),
+    cert: readFileSync(c.clientCert),
+    key: readFileSync(c.clientKey),
+    servername: 'localhost',
+  });
+}
+
 /**
  * Sends raw bytes over mTLS and collects the answer: until the server closes,
  * or until one full response (headers + Content-Length body) has arrived and
@@ -116,14 +128,7 @@ export interface RawResponse {
 export function rawRequest(port: number, c: CertFiles, request: string | Buffer, opts: { waitMs?: number; responses?: number } = {}): Promise<RawResponse> {
   const waitMs = opts.waitMs ?? 300;
   return new Promise((resolve, reject) => {
-    const socket = tlsConnect({
-      host: '127.0.0.1',
-      port,
-      ca: readFileSync(c.ca),
-      cert: readFileSync(c.clientCert),
-      key: readFileSync(c.clientKey),
-      servername: 'localhost',
-    });
+    const socket = mtlsConnect(port, c);
     let raw = '';
     let timer: NodeJS.Timeout | undefined;
     const finish = (closed: boolean) => {
