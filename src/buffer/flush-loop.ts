@@ -10,6 +10,11 @@ import type { BufferState } from './buffer-state.ts';
 import { RetryState } from './retry-state.ts';
 import { LatencyBuckets } from './latency.ts';
 import { backupChunk, type BackupLocation } from './storage.ts';
+import { Strftime } from '../time/strftime.ts';
+import { localZone } from '../time/zone.ts';
+
+/** Ruby's Time#to_s, as Fluentd's log line prints next_retry_time (`2026-12-04 18:58:03 +0000`, process zone). */
+const RUBY_TIME_TO_S = new Strftime('%Y-%m-%d %H:%M:%S %z');
 
 export interface FlushCounters {
   writeCount: number;
@@ -234,7 +239,7 @@ export class FlushLoop {
     }
     this.#log.warn({
       retry_times: this.retry.steps,
-      next_retry_time: new Date(Math.round(this.retry.nextTime) * 1000).toISOString(),
+      next_retry_time: RUBY_TIME_TO_S.format(Math.round(this.retry.nextTime), 0, localZone()),
       chunk: chunk.idHex,
       error_class: err.name,
       error: err.message,

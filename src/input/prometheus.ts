@@ -162,8 +162,9 @@ export class PrometheusInput implements Input {
     const why: string[] = [];
     for (const e of this.#plugins()) {
       if (e.category !== 'input' || e.plugin === this) continue;
-      const l = (e.plugin as { listening?: boolean }).listening;
-      if (l === false) why.push(`source ${e.pluginId} (@type ${e.type}) is not listening`);
+      const { listening, failure } = e.plugin as { listening?: boolean; failure?: string };
+      if (listening === false) why.push(`source ${e.pluginId} (@type ${e.type}) is not listening`);
+      if (failure !== undefined) why.push(`source ${e.pluginId} (@type ${e.type}): ${failure}`);
     }
     const limit = this.#p.ready_failure_threshold * 1000;
     for (const { entry, counters } of buffered(this.#plugins)) {

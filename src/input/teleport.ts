@@ -99,6 +99,8 @@ export class TeleportSource implements Input {
   readonly #tags = new Map<string, string>();
   #stop: AbortController | undefined;
   #run: Promise<void> | undefined;
+  /** Why the export ended by itself (/readyz and the status page say so); undefined while it runs. */
+  #failure: string | undefined;
 
   constructor(element: ConfigElement, ctx: PluginContext, emit: EmitFn, engine: ExporterEngine) {
     const p = configureParams(params, element, (m) => ctx.log.warn(m));
@@ -138,8 +140,16 @@ export class TeleportSource implements Input {
     const log = this.#ctx.log;
     this.#run = this.#exporter.run({ log, signal: stop.signal, deliver: (url, body) => this.#deliver(url, body) }).then(
       (r) => log.info(r as object, 'teleport source stopped'),
-      (err: unknown) => log.error({ code: (err as { code?: string }).code, error: (err as Error).message }, `teleport source failed: ${(err as Error).message}`),
+      (err: unknown) => {
+        this.#failure = `export stopped: ${(err as Error).message}; fix it and reload (SIGHUP) or restart`;
+        log.error({ code: (err as { code?: string }).code, error: (err as Error).message }, `teleport source failed: ${(err as Error).message}`);
+      },
     );
+  }
+
+  /** Set once the export failed for good (the receiver keeps serving its other sources). */
+  get failure(): string | undefined {
+    return this.#failure;
   }
 
   /** Stops fetching, lets the emits in flight land (≤ 5 s), saves the cursor, closes the client. */

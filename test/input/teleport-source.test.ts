@@ -18,6 +18,8 @@ import { FAST_ENV, perChunk } from '../event-handler/start-helpers.ts';
 import { eventBody } from '../../src/event-handler/forward/event-json.ts';
 import { ReloadableReceiver } from '../../src/cli/reload.ts';
 import { teleportSource } from '../support/teleport-source.ts';
+import { httpGet } from '../support/http-get.ts';
+import { writeFile } from 'node:fs/promises';
 
 Object.assign(process.env, FAST_ENV);
 
@@ -133,4 +135,30 @@ test('configuration mistakes name the param and file:line', async (t) => {
     startTestReceiver(`<source>\n  @type teleport\n  storage ${join(dir, 'storage')}\n  identity ${join(dir, 'nope')}\n</source>\n`, await tempDirFor(defer, 'ar-tsrc-conf-recv-')),
     (err: Error) => !err.message.includes('--teleport'),
   );
+});
+
+test('an export that fails for good makes /readyz answer 503 with the reason; the receiver keeps serving', async (t) => {
+  const defer = cleanup(t);
+  const dir = await tempDirFor(defer, 'ar-tsrc-fail-');
+  const certs = await makeCerts(dir);
+  // Exists (the config check passes) but holds no certificate: the export fails once it starts.
+  const identity = join(dir, 'identity');
+  await writeFile(identity, 'not an identity file\n');
+  const conf = mtlsSource(certs, { parse: SEED_PARSE }) +
+    teleportSource({ port: 1, identity, storage: join(dir, 'storage'), startMs: Date.parse('2024-01-01T00:00:00Z') }) +
+    '<source>\n  @type prometheus\n  bind 127.0.0.1\n  port 0\n</source>\n<match **>\n  @type null\n</match>\n';
+  const recv = await startTestReceiver(conf, await tempDirFor(defer, 'ar-tsrc-fail-recv-'));
+  defer(() => recv.receiver.close());
+  const metrics = recv.receiver.ports[2]!; // sources in config order: http, teleport, prometheus
+  const ready = await waitFor('/readyz reports the failed export', async () => {
+    const a = await httpGet(metrics, '/readyz');
+    return a.status === 503 ? a : undefined;
+  }, 15_000);
+  assert.match(ready.body, /source .*\(@type teleport\): export stopped: .+; fix it and reload \(SIGHUP\) or restart/);
+  assert.ok(recv.log.lines.some((l) => l.includes('teleport source failed')), 'the failure is logged');
+  // in_http still answers.
+  const client = new MtlsClient(recv.port, certs, 1);
+  defer(() => client.close());
+  const answer = await client.post('test.log', JSON.stringify({ event: 'x', time: '2024-01-01T00:00:00Z' }));
+  assert.equal(answer.status, 200);
 });
