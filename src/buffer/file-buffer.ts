@@ -139,7 +139,7 @@ export class FileBuffer implements ChunkStorage {
       await chunk.copyTo(dir, basename);
       this.#log.warn({ chunk_id: chunk.idHex }, `chunk files are evacuated to ${dir}.`);
     } catch (err) {
-      this.#log.error({ error: err }, 'unexpected error while evacuating chunk files.');
+      this.#log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'unexpected error while evacuating chunk files.');
     }
   }
 

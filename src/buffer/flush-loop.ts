@@ -198,18 +198,18 @@ export class FlushLoop {
   /** try_flush's rescue of UNRECOVERABLE_ERRORS: no retry; secondary once, else backup. */
   async #unrecoverable(chunk: BufferChunk, usingSecondary: boolean, err: Error): Promise<void> {
     if (this.#secondary && !usingSecondary) {
-      this.#log.warn({ error: err }, 'got unrecoverable error in primary. Skip retry and flush chunk to secondary');
+      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in primary. Skip retry and flush chunk to secondary');
       try {
         await this.#secondary.write(chunk);
         await this.#commitWrite(chunk, true);
         return;
       } catch (e) {
-        this.#log.warn({ error: e }, 'got an error in secondary for unrecoverable error');
+        this.#log.warn({ error_class: (e as Error).name, error: (e as Error).message }, 'got an error in secondary for unrecoverable error');
       }
     } else if (usingSecondary) {
-      this.#log.warn({ error: err }, 'got unrecoverable error in secondary.');
+      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in secondary.');
     } else {
-      this.#log.warn({ error: err }, 'got unrecoverable error in primary and no secondary');
+      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in primary and no secondary');
     }
     if (this.#state.cfg.disable_chunk_backup) {
       this.#log.warn(`disable_chunk_backup is true. ${chunk.idHex} chunk is thrown away`);
@@ -217,7 +217,7 @@ export class FlushLoop {
       try {
         await backupChunk(chunk, this.#backup, this.#log);
       } catch (e) {
-        this.#log.error({ error: e, chunk_id: chunk.idHex }, 'failed to back up chunk');
+        this.#log.error({ error_class: (e as Error).name, error: (e as Error).message, chunk_id: chunk.idHex }, 'failed to back up chunk');
       }
     }
     await this.#commitWrite(chunk, usingSecondary);
@@ -257,7 +257,7 @@ export class FlushLoop {
         await this.#state.storage.evacuate(c);
         await this.#state.purge(c);
       } catch (e) {
-        this.#log.error({ error: e }, 'unexpected error while clearing buffer queue');
+        this.#log.error({ error_class: (e as Error).name, error: (e as Error).message }, 'unexpected error while clearing buffer queue');
       }
     }
     this.#log.debug('buffer queue cleared');

@@ -12,7 +12,7 @@ import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import type { ConfigElement, SourcePos } from '../params/element.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
-import type { Formatter, PluginContext } from '../plugin-api.ts';
+import { UnrecoverableChunkError, type Formatter, type PluginContext } from '../plugin-api.ts';
 import type { ChunkSink, ChunkView } from '../plugin-api.ts';
 import type { ChunkKeyInfo } from '../plugin-api.ts';
 import { ChunkPlaceholders } from './chunk-placeholders.ts';
@@ -91,6 +91,12 @@ export class FileSink implements ChunkSink {
   async write(chunk: ChunkView): Promise<string> {
     if (!this.#placeholders) throw new Error('BUG: FileSink.bind() was not called');
     const template = this.#placeholders.extract(chunk);
+    if (dotSegments(template) > dotSegments(this.#p.path)) {
+      // A tag is the client's URL path (`POST /..` → tag `..`): written into `${tag}` it would
+      // climb out of the configured directory. Fluentd writes there; we refuse the chunk
+      // (unrecoverable: it goes to <secondary> or the backup directory, never outside `path`).
+      throw new UnrecoverableChunkError(`out_file: '${template}' leaves the directory of path '${this.#p.path}' (a placeholder's value is '.' or '..'); the chunk is not written there`);
+    }
     await mkdir(dirname(template), { recursive: true, mode: DIR_MODE });
     const gzip = this.#p.compress === 'gzip' || this.#p.compress === 'gz';
     const began = performance.now();
@@ -120,6 +126,13 @@ export class FileSink implements ChunkSink {
       `out_file: wrote ${path}: ${chunk.recordCount} events, ${out.bytesWritten} bytes in ${ms} ms`);
     return path;
   }
+}
+
+/** How many `.` / `..` segments a path has. */
+function dotSegments(path: string): number {
+  let n = 0;
+  for (const segment of path.split('/')) if (segment === '.' || segment === '..') n++;
+  return n;
 }
 
 /** `<match> @type file`: FileSink behind its own buffer (default `<buffer time>`, timekey 1d, file buffer). */

@@ -115,3 +115,30 @@ test('<secondary> @type file takes over after retry_secondary_threshold, with th
   assert.ok(ctx.logs.some((l) => l.msg === 'retry succeeded by secondary.'));
   assert.ok(primary.attempts.length >= 2);
 });
+
+test('out_file: a tag of `..` in `${tag}` cannot write outside path; the chunk is backed up, the other tags are written', async (t) => {
+  const dir = await tempDir(t);
+  const backup = join(dir, 'backup');
+  const before = process.env.FLUENT_BACKUP_DIR;
+  process.env.FLUENT_BACKUP_DIR = backup;
+  t.after(() => {
+    if (before === undefined) delete process.env.FLUENT_BACKUP_DIR;
+    else process.env.FLUENT_BACKUP_DIR = before;
+  });
+  const el = section('match', '**', { path: join(dir, 'out', 'tags', '${tag}', 'access') });
+  el.elements.push(section('buffer', 'tag,time', { path: join(dir, 'buf'), timekey: 60, timekey_use_utc: true, flush_thread_interval: 0.02, flush_thread_burst_interval: 0.01 }));
+  el.elements.push(section('format', '', { '@type': 'json' }));
+  const ctx = context();
+  const out = new (buffered(FileOutput))(el, ctx);
+  await out.start();
+  await out.emit('..', [ev(T, { escaped: 1 })]);
+  await out.emit('ok', [ev(T, { ok: 1 })]);
+  await out.flushAll();
+  await out.stop();
+  assert.deepEqual(await readdir(join(dir, 'out', 'tags', 'ok')), ['access.202311142213_0.log']);
+  assert.deepEqual(await readdir(join(dir, 'out', 'tags')), ['ok'], 'nothing written for `..` beside the tag directories');
+  assert.deepEqual((await readdir(join(dir, 'out'))).sort(), ['tags'], 'nothing written one level up either');
+  assert.ok(ctx.logs.some((l) => /leaves the directory of path/.test(JSON.stringify(l))), `the refusal is logged: ${JSON.stringify(ctx.logs)}`);
+  const backedUp = await readdir(backup, { recursive: true });
+  assert.ok(backedUp.some((f) => f.endsWith('.log')), `the refused chunk is kept in the backup directory: ${backedUp.join(', ')}`);
+});
