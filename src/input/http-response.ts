@@ -17,6 +17,9 @@ export const EMPTY_GIF = Buffer.from(
 
 const EMPTY = Buffer.alloc(0);
 
+/** The hot path's answer (200, text/plain, keep-alive, empty body), built once: what the general case below yields for it. */
+const OK_TEXT_KEEP_ALIVE: readonly string[] = [...TEXT_PLAIN, 'Connection', 'Keep-Alive', 'Content-Length', '0'];
+
 /**
  * Writes one response. `headers` is a flat [name, value, …] list in Fluentd's
  * order; `keepAlive` appends `Connection: Keep-Alive` (send_response), false
@@ -31,10 +34,16 @@ export function sendResponse(
   keepAlive: boolean,
 ): void {
   const payload = typeof body === 'string' ? (body.length ? Buffer.from(body) : EMPTY) : body;
-  const flat = headers.slice();
-  if (keepAlive) flat.push('Connection', 'Keep-Alive');
-  if (!hasHeader(flat, 'content-length')) flat.push('Content-Length', String(payload.length));
-  if (!hasHeader(flat, 'content-type')) flat.push('Content-Type', 'text/plain');
+  let flat: readonly string[];
+  if (headers === TEXT_PLAIN && keepAlive && payload.length === 0) {
+    flat = OK_TEXT_KEEP_ALIVE;
+  } else {
+    const list = headers.slice();
+    if (keepAlive) list.push('Connection', 'Keep-Alive');
+    if (!hasHeader(list, 'content-length')) list.push('Content-Length', String(payload.length));
+    if (!hasHeader(list, 'content-type')) list.push('Content-Type', 'text/plain');
+    flat = list;
+  }
   res.sendDate = false;
   if (!keepAlive) {
     // Node would add `Connection: close`; Fluentd sends no Connection header
@@ -43,11 +52,13 @@ export function sendResponse(
     res.removeHeader('connection');
   }
   res.writeHead(code, reason, flat as string[]);
-  res.end(payload);
+  if (payload.length === 0) res.end();
+  else res.end(payload);
 }
 
 function hasHeader(flat: readonly string[], lowerName: string): boolean {
-  for (let i = 0; i < flat.length; i += 2) if (flat[i].toLowerCase() === lowerName) return true;
+  // The length test first: most names differ in length, and toLowerCase allocates.
+  for (let i = 0; i < flat.length; i += 2) if (flat[i].length === lowerName.length && flat[i].toLowerCase() === lowerName) return true;
   return false;
 }
 

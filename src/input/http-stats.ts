@@ -18,8 +18,8 @@ export interface RequestNote {
 }
 
 export class HttpStats {
-  /** `${tag}\u0000${code}` → requests answered. */
-  readonly requests = new Map<string, number>();
+  /** tag → status code → requests answered (no per-request key string). */
+  readonly requests = new Map<string, Map<number, number>>();
   readonly #tags = new Set<string>();
   bytesIn = 0;
   /** Time from request headers to the answer written. */
@@ -33,8 +33,9 @@ export class HttpStats {
       if (this.#tags.size >= MAX_TAGS) t = OTHER_TAG;
       else this.#tags.add(t);
     }
-    const key = `${t}\u0000${code}`;
-    this.requests.set(key, (this.requests.get(key) ?? 0) + 1);
+    let byCode = this.requests.get(t);
+    if (byCode === undefined) this.requests.set(t, (byCode = new Map()));
+    byCode.set(code, (byCode.get(code) ?? 0) + 1);
     this.bytesIn += bytes;
     this.latency.observe(seconds);
   }

@@ -46,6 +46,25 @@ export const params = {
 } as const satisfies ParamSchema;
 
 const gunzipAsync = promisify(gunzip);
+
+/**
+ * One request's place in its connection's emit order. The promise a later request
+ * waits on is made only when one does (pipelined requests): a keep-alive client that
+ * waits for each answer costs no promise here.
+ */
+class EmitTurn {
+  done = false;
+  #wake: (() => void) | undefined;
+  #waiting: Promise<void> | undefined;
+  release(): void {
+    this.done = true;
+    this.#wake?.();
+  }
+
+  wait(): Promise<void> {
+    return (this.#waiting ??= new Promise<void>((resolve) => (this.#wake = resolve)));
+  }
+}
 const inflateAsync = promisify(inflate);
 
 export class HttpInput implements Input {
@@ -56,8 +75,8 @@ export class HttpInput implements Input {
   readonly #parser: Parser | undefined;
   readonly #cors: CorsPolicy | undefined;
   readonly #app: FastifyInstance;
-  /** Per connection: settles once the latest request's emit was called. */
-  readonly #emitTurns = new WeakMap<object, Promise<void>>();
+  /** Per connection: the latest request's turn (done once its emit was called). */
+  readonly #emitTurns = new WeakMap<object, EmitTurn>();
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
   /** Per connection: the latest request handed to #handle (its `complete` says whether its body was read). */
@@ -208,17 +227,16 @@ export class HttpInput implements Input {
   async #handle(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined): Promise<void> {
     const socket = req.socket;
     const previous = this.#emitTurns.get(socket);
-    let release!: () => void;
-    const turn = new Promise<void>((resolve) => (release = resolve));
+    const turn = new EmitTurn();
     this.#emitTurns.set(socket, turn);
     this.#reading.set(socket, req);
     const began = performance.now();
     const note: RequestNote = { tag: undefined, bytes: 0 };
     try {
-      await this.#process(req, res, bodyStream, previous, release, note);
+      await this.#process(req, res, bodyStream, previous, turn, note);
     } finally {
       this.stats.request(note.tag ?? this.#tagOf(req), res.headersSent ? res.statusCode : 500, note.bytes, (performance.now() - began) / 1000);
-      release();
+      turn.release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
       if (this.#reading.get(socket) === req) this.#reading.delete(socket);
       if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
@@ -226,7 +244,7 @@ export class HttpInput implements Input {
   }
 
   async #process(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined,
-    previous: Promise<void> | undefined, release: () => void, note: RequestNote): Promise<void> {
+    previous: EmitTurn | undefined, turn: EmitTurn, note: RequestNote): Promise<void> {
     const method = req.method;
     if (method === 'GET') return sendResponse(res, 200, REASONS[200], NO_HEADERS, '', false);
     const origin = req.headers.origin;
@@ -238,9 +256,10 @@ export class HttpInput implements Input {
     if (body === undefined) return; // 413 already sent
     note.bytes = body.length;
     const keepAlive = !this.#stopping && wantsKeepAlive(req);
-    let decoded: Buffer;
+    let decoded: Buffer = body;
     try {
-      decoded = await this.#decode(body, req.headers['content-encoding']);
+      const encoding = req.headers['content-encoding'];
+      if (encoding !== undefined) decoded = await this.#decode(body, encoding);
     } catch (err) {
       this.#ctx.log.warn({ error: (err as Error).message }, 'fails to decode payload');
       return sendResponse(res, 400, REASONS[400], NO_HEADERS, '', false);
@@ -258,9 +277,9 @@ export class HttpInput implements Input {
       return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
     }
     try {
-      if (previous) await previous;
+      if (previous !== undefined && !previous.done) await previous.wait();
       const durable = events.length > 0 ? this.#emit(tag, events) : undefined;
-      release();
+      turn.release();
       await durable;
     } catch (err) {
       return this.#emitFailed(res, err as Error, cors, keepAlive);
@@ -336,7 +355,7 @@ export class HttpInput implements Input {
     });
   }
 
-  async #decode(body: Buffer, encoding: string | undefined): Promise<Buffer> {
+  async #decode(body: Buffer, encoding: string): Promise<Buffer> {
     // Exact, case-sensitive comparison, as in_http does.
     const opts = { maxOutputLength: this.#p.decompression_size_limit };
     if (encoding === 'gzip') return gunzipAsync(body, opts);

@@ -116,9 +116,8 @@ function httpMetrics(registry: Registry, plugins: Plugins): void {
     collect() {
       this.reset();
       for (const { pluginId, input } of https(plugins)) {
-        for (const [key, n] of input.stats.requests) {
-          const cut = key.indexOf('\u0000');
-          this.inc({ plugin_id: pluginId, tag: key.slice(0, cut), code: key.slice(cut + 1) }, n);
+        for (const [tag, byCode] of input.stats.requests) {
+          for (const [code, n] of byCode) this.inc({ plugin_id: pluginId, tag, code: String(code) }, n);
         }
       }
     },

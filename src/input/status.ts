@@ -113,7 +113,7 @@ export function statusSnapshot(plugins: Plugins, rates: StatusRates, notReady: r
   let requests = 0;
   let bytesIn = 0;
   for (const { input } of https(plugins)) {
-    for (const n of input.stats.requests.values()) requests += n;
+    for (const byCode of input.stats.requests.values()) for (const n of byCode.values()) requests += n;
     bytesIn += input.stats.bytesIn;
   }
   return { now: iso(now), ready: notReady.length === 0, not_ready: notReady, http_requests_total: requests, http_received_bytes_total: bytesIn, outputs };
