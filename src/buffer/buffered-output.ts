@@ -92,7 +92,6 @@ export class BufferedOutput implements Output {
   readonly #state: BufferState;
   readonly #flush: FlushLoop;
   readonly #timekeys: TimekeyCalculator | undefined;
-  readonly #simpleMetadata: boolean;
   #emitCount = 0;
   #emitRecords = 0;
   #dropOldest = 0;
@@ -100,7 +99,8 @@ export class BufferedOutput implements Output {
   #stopping = false;
   readonly #storedReaders: StoredReader[] = [];
   // Events of one request usually share tag and timekey: remember the last chunk.
-  #lastKey = '';
+  #lastTimekey: number | undefined;
+  #lastTag = '';
   #lastChunk: BufferChunk | undefined;
 
   constructor(bufferSection: ConfigElement | undefined, sink: ChunkSink, ctx: PluginContext, defaults: BufferedOutputOptions) {
@@ -117,7 +117,6 @@ export class BufferedOutput implements Output {
     sink.bind?.(this.chunkKeys);
     defaults.secondary?.bind?.(this.chunkKeys);
     this.#timekeys = cfg.chunkKeyTime ? new TimekeyCalculator(cfg.timekey!, cfg.timekey_use_utc, cfg.timekeyZoneName) : undefined;
-    this.#simpleMetadata = !cfg.chunkKeyTime && cfg.recordKeys.length === 0;
     const backup: BackupLocation = {
       baseDir: defaults.backupDir ?? process.env.FLUENT_BACKUP_DIR ?? '/tmp/fluent',
       workerId: ctx.workerId,
@@ -308,36 +307,31 @@ export class BufferedOutput implements Output {
 
   #stagedChunk(tag: string, ev: Event): BufferChunk {
     const cfg = this.config;
-    let timekey: number | undefined;
-    let key: string;
+    const keyTag = cfg.chunkKeyTag ? tag : '';
+    const timekey = this.#timekeys?.of(ev.time.sec);
     let variables: Record<string, string> | undefined;
-    if (this.#simpleMetadata) {
-      key = cfg.chunkKeyTag ? tag : '';
-    } else {
-      timekey = this.#timekeys?.of(ev.time.sec);
-      key = `${timekey ?? ''}\u0000${cfg.chunkKeyTag ? tag : ''}`;
-      if (cfg.recordKeys.length > 0) {
-        variables = {};
-        for (const k of cfg.recordKeys) {
-          const v = variableOf(fieldOf(ev.record, k));
-          variables[k] = v;
-        }
-      }
+    if (cfg.recordKeys.length > 0) {
+      variables = {};
+      for (const k of cfg.recordKeys) variables[k] = variableOf(fieldOf(ev.record, k));
     }
-    if (variables === undefined && key === this.#lastKey && this.#lastChunk !== undefined && !this.#lastChunk.sealed) return this.#lastChunk;
+    // Most events of a request share tag and timekey: compare those, build no key string.
+    const last = this.#lastChunk;
+    if (variables === undefined && last !== undefined && !last.sealed && timekey === this.#lastTimekey && keyTag === this.#lastTag) return last;
     const metadata: ChunkMetadata = {
       ...(timekey !== undefined ? { timekey } : {}),
       ...(cfg.chunkKeyTag ? { tag } : {}),
       ...(variables !== undefined ? { variables } : {}),
     };
-    const mkey = variables === undefined ? key : metadataKeyOf(metadata);
+    // metadataKeyOf's key (resumed chunks are staged under it), without sorting variables when there are none.
+    const mkey = variables !== undefined ? metadataKeyOf(metadata) : `${timekey ?? ''}\u0000${keyTag}`;
     let chunk = this.#state.stage.get(mkey);
     if (chunk === undefined) {
       chunk = this.#state.storage.createChunk(metadata, mkey);
       this.#state.stage.set(mkey, chunk);
     }
     if (variables === undefined) {
-      this.#lastKey = key;
+      this.#lastTimekey = timekey;
+      this.#lastTag = keyTag;
       this.#lastChunk = chunk;
     }
     return chunk;

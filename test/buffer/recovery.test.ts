@@ -44,6 +44,25 @@ test('restart: staged chunks resume and are delivered exactly once', async (t) =
   assert.deepEqual(second.bodies, [], 'nothing delivered twice');
 });
 
+test('restart: new events append to the resumed staged chunk of the same metadata (time key and tag-only buffers)', async (t) => {
+  for (const keys of [['time'], ['tag']]) {
+    const dir = await tempDir(t);
+    const open = () => new BufferedOutput(section('buffer', keys.join(','), { path: dir, timekey: 60, timekey_use_utc: true, flush_thread_interval: 0.02, flush_thread_burst_interval: 0.01 }),
+      new RecordingSink(), context(), { chunkKeys: keys, bufferType: 'file', pluginId: 'out1' });
+    const first = open();
+    await first.start();
+    await first.emit('t', [ev(1, { a: 1 })]);
+    await first.stop();
+    const second = open();
+    await second.start();
+    await second.emit('t', [ev(2, { b: 2 })]);
+    await second.stop();
+    const logs = (await readdir(dir)).filter((n) => n.endsWith('.log'));
+    assert.equal(logs.length, 1, `${keys}: one staged chunk, appended to after the restart: ${logs.join(', ')}`);
+    assert.equal(await readFile(join(dir, logs[0]), 'utf8'), '{"a":1}\n{"b":2}\n');
+  }
+});
+
 test('restart: a queued chunk keeps its attribute across restarts', async (t) => {
   const dir = await tempDir(t);
   await fill(dir);
