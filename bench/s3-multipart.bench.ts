@@ -38,12 +38,13 @@ const diskChunk = new URL('../test/support/disk-chunk.ts', import.meta.url).path
 const child = spawn(process.execPath, ['--input-type=module', '-e', `
   const { startEmbeddedS3 } = await import(${JSON.stringify(embedded)});
   const { DiskChunk } = await import(${JSON.stringify(diskChunk)});
-  const { randomBytes } = await import('node:crypto');
+  const { randomUUID } = await import('node:crypto');
   const s3 = await startEmbeddedS3({ dir: ${JSON.stringify(join(dir, 's3'))}, bucket: ${JSON.stringify(bucket)} });
-  // Audit-event-like lines with varied content (gzip about 3:1).
-  const pad = randomBytes(4096).toString('hex');
+  // Audit-event-like lines: a random uid per event, the rest from small sets (gzip about 6:1).
   const chunk = await DiskChunk.createLarge(${JSON.stringify(dir)}, { timekey: 1700000000 - 20 }, ${sizeMb * MiB},
-    (i) => '{"event":"session.start","uid":"' + i + '","addr":"' + pad.slice(i % 4000, (i % 4000) + 96) + '"}\\n');
+    (i) => '{"ei":' + i + ',"event":"session.start","uid":"' + randomUUID() + '","time":"2026-12-04T18:' + String(i % 60).padStart(2, '0')
+      + ':00.' + (i % 1000) + 'Z","user":"user' + (i % 97) + '","addr.remote":"10.1.' + (i % 251) + '.' + (i % 13) + ':' + (40000 + (i % 9973))
+      + '","server_id":"node-' + (i % 31) + '","cluster_name":"prod"}\\n');
   console.log(s3.endpoint + ' ' + chunk.idHex);
 `], { stdio: ['ignore', 'pipe', 'inherit'] });
 const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
@@ -55,7 +56,7 @@ const mib = (n: number): number => Math.round(n / MiB);
 
 try {
   const chunk = await DiskChunk.reopen(dir, idHex);
-  const { output } = newS3Output(seedMatch(endpoint, bucket, `s3_object_key_format %{path}/bench_%{index}.%{file_extension}\n${process.env.BENCH_EXTRA ?? ""}`));
+  const { output, logs } = newS3Output(seedMatch(endpoint, bucket, 's3_object_key_format %{path}/bench_%{index}.%{file_extension}'));
   await output.start();
   // A warm-up object: the SDK's lazy modules and the connection pool are loaded before "before".
   const warm = await DiskChunk.create(dir, { timekey: 1700000000 - 80 }, ['{"warm":1}\n']);
@@ -68,9 +69,14 @@ try {
     for (const f of fields) peak[f] = Math.max(peak[f], now[f]);
   };
   const sampler = setInterval(sample, 10);
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   await output.write(chunk);
   const ms = performance.now() - start;
+  const cpu = process.cpuUsage(cpuBefore);
+  const cpuSeconds = (cpu.user + cpu.system) / 1e6;
+  const uploaded = logs.findLast((l) => l.msg.startsWith('out_s3: uploaded')) as unknown as { bytes: number };
+  const objectMiB = uploaded.bytes / MiB;
   sample();
   clearInterval(sampler);
   await output.stop();
@@ -79,7 +85,7 @@ try {
   const delta = mib(peak.rss - before.rss);
   const flat = delta <= FLAT_MIB;
   console.log(`node ${process.version} ${process.execArgv.join(' ')}`);
-  console.log(`chunk ${size.toFixed(0)} MiB → gzip multipart in ${(ms / 1000).toFixed(1)} s (${(size / (ms / 1000)).toFixed(1)} MiB/s)`);
+  console.log(`chunk ${size.toFixed(0)} MiB → ${objectMiB.toFixed(1)} MiB gzip multipart in ${(ms / 1000).toFixed(1)} s (${(size / (ms / 1000)).toFixed(1)} MiB/s), ${cpuSeconds.toFixed(1)} s CPU`);
   for (const f of fields) {
     console.log(`${f.padEnd(12)} before ${String(mib(before[f])).padStart(4)} MiB, peak ${String(mib(peak[f])).padStart(4)} MiB (+${mib(peak[f] - before[f])})`);
   }
@@ -88,7 +94,7 @@ try {
   mkdirSync(new URL('./results/', import.meta.url), { recursive: true });
   writeFileSync(new URL('./results/s3-multipart.json', import.meta.url), JSON.stringify({
     bench: 's3-multipart', date: new Date().toISOString(), node: process.version, nodeFlags,
-    chunkMiB: Math.round(size), seconds: +(ms / 1000).toFixed(2), mibPerSec: +(size / (ms / 1000)).toFixed(1),
+    chunkMiB: Math.round(size), objectMiB: +objectMiB.toFixed(1), seconds: +(ms / 1000).toFixed(2), mibPerSec: +(size / (ms / 1000)).toFixed(1), cpuSeconds: +cpuSeconds.toFixed(2),
     rssBeforeMiB: mib(before.rss), rssPeakMiB: mib(peak.rss), rssDeltaMiB: delta,
     heapUsedPeakDeltaMiB: mib(peak.heapUsed - before.heapUsed),
     externalPeakDeltaMiB: mib(peak.external - before.external),

@@ -24,6 +24,8 @@ export class PartPool {
   readonly partSize: number;
   readonly #keep: number;
   readonly #free: Buffer[] = [];
+  /** Buffers allocated so far (the rest of the takes were reuses). */
+  allocated = 0;
 
   /** `keep`: how many idle buffers stay allocated (more are left to the GC). */
   constructor(partSize: number, keep: number) {
@@ -32,7 +34,10 @@ export class PartPool {
   }
 
   take(): Buffer {
-    return this.#free.pop() ?? Buffer.allocUnsafeSlow(this.partSize);
+    const reused = this.#free.pop();
+    if (reused) return reused;
+    this.allocated++;
+    return Buffer.allocUnsafeSlow(this.partSize);
   }
 
   give(buffer: Buffer): void {
