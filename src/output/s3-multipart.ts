@@ -3,11 +3,13 @@
 //
 // @aws-sdk/lib-storage, used before, assembles every part with Buffer.concat:
 // one fresh 5 MiB buffer per part. A part lives for its whole request, so its
-// buffer is promoted to V8's old generation and freed only by a full GC, which
-// V8 starts once external memory has grown by about 64 MiB: RSS rose by 36–58
-// MiB during a 256 MiB chunk (bench/s3-multipart.bench.ts). Here the bytes are
-// copied into queueSize + 1 buffers that come back to a pool when their part
-// is stored, so nothing is left for the GC to find.
+// buffer is promoted to V8's old generation and freed only by a mark-compact GC,
+// which external memory alone starts once it has grown by 64 MiB since the last
+// one (V8 kExternalAllocationSoftLimit). Here the
+// bytes are copied into at most queueSize + 1 buffers that go back to a pool
+// when their part is stored (bench/s3-multipart.bench.ts, 256 MiB chunk:
+// arrayBuffers +16 MiB with a fresh buffer per part, +11 with the pool; the
+// larger share of the old +39–42 MiB was the reads, see s3-body.ts).
 //
 // The requests are lib-storage's (same params on each command, same part
 // boundaries at exact multiples of partSize, a body that fits in one part goes
