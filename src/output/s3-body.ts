@@ -1,8 +1,9 @@
 // The body of a large object as a series of buffers, with as little garbage
 // as the stages allow (issue 16): fs.ReadStream allocates a fresh buffer for
 // every read, and V8 frees those only at a GC; with little JS allocation that
-// is the one external memory starts after growing by 64 MiB; reading a 256 MiB chunk that way
-// raised RSS by 26–70 MiB (bench/s3-multipart.bench.ts, 64 KiB–1 MiB reads).
+// is the one external memory starts after growing by 64 MiB. Reading a 256 MiB
+// chunk that way raised RSS by 26 MiB with the file buffer's 64 KiB reads
+// (bench/s3-multipart.bench.ts; a bare 1 MiB-read stream alone: +73 MiB).
 // Here the chunk file is read into one reused buffer, and gzip gets the next
 // read only once it has consumed the previous one.
 //
