@@ -98,6 +98,7 @@ export async function uploadStream(source: AsyncIterable<Buffer>, params: Object
 
   let part = pool.take();
   let filled = 0;
+  let ours = true; // `part` is not in any request: a failure may give it back
   try {
     for await (const data of source) {
       for (let offset = 0; offset < data.length;) {
@@ -112,16 +113,19 @@ export async function uploadStream(source: AsyncIterable<Buffer>, params: Object
       }
     }
     if (partNumber === 0) {
+      ours = false;
       await client.send(new PutObjectCommand({ ...params, Body: part.subarray(0, filled) }));
       pool.give(part);
       return;
     }
     await send(part, filled);
+    ours = false;
     while (inFlight.size > 0) await Promise.race(inFlight);
     if (failure) throw failure.error;
     parts.sort((a, b) => a.PartNumber! - b.PartNumber!);
     await client.send(new CompleteMultipartUploadCommand({ ...params, UploadId: uploadId, MultipartUpload: { Parts: parts } }));
   } catch (err) {
+    if (ours) pool.give(part);
     await Promise.allSettled(inFlight);
     if (uploadId !== undefined) {
       await client.send(new AbortMultipartUploadCommand({ Bucket: params.Bucket, Key: params.Key, UploadId: uploadId }))

@@ -93,6 +93,10 @@ test('a refused UploadPart fails the upload and aborts the multipart upload', as
   assert.ok(proxy.requests.some((r) => r.startsWith('DELETE /audit/mem/refused.txt?uploadId=')), proxy.requests.join('\n'));
   assert.ok(!proxy.requests.some((r) => r.startsWith('POST /audit/mem/refused.txt?uploadId=')), 'never completed');
   await assert.rejects(client.send(new HeadObjectCommand({ Bucket: BUCKET, Key: 'mem/refused.txt' })), { name: 'NotFound' });
+  // The same pool serves the next upload (its unsent buffer came back, the refused parts' did not).
+  proxy.answerParts(undefined);
+  await uploadStream(reusedBuffer(16 * MiB, 6), { Bucket: BUCKET, Key: 'mem/after.txt' }, { client, pool, queueSize: 2 });
+  assert.equal(sha(await objectBytes(client, 'mem/after.txt')), sha(await collect(reusedBuffer(16 * MiB, 6))));
 });
 
 test('a file-buffer chunk is read up to its committed length; a compressed one through open()', async (t) => {
