@@ -161,6 +161,12 @@ export interface ChunkView {
   /** All formatted bytes at once (small chunks). */
   read(): Promise<Buffer>;
   /**
+   * A file whose first byteSize bytes are the formatted bytes, where there is
+   * one (file buffer without `compress gzip`): large uploads read it into a
+   * reused buffer instead of open()'s fresh buffer per read.
+   */
+  readonly formattedFile?: string;
+  /**
    * Output-owned attributes that survive retries and restarts, stored in the
    * chunk's metadata (e.g. the S3 object key reserved before the first PUT).
    */

@@ -201,6 +201,11 @@ export class FileChunk extends BufferChunk {
     }
   }
 
+  /** The data file, unless its bytes are compressed (its first byteSize bytes are committed). */
+  get formattedFile(): string | undefined {
+    return this.compressed ? undefined : this.path;
+  }
+
   protected openStored(): Readable {
     // Only the committed prefix: bytes past it were never acknowledged.
     return createReadStream(this.path, { start: 0, end: Math.max(0, this.committedBytes - 1) });

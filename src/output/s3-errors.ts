@@ -14,6 +14,7 @@ export const S3_ERROR_CODES = {
   AR_S3_NO_BUCKET: 'the bucket does not exist and auto_create_bucket is false',
   AR_S3_DUPLICATED_PATH: 's3_object_key_format has no %{index} and its key is already taken',
   AR_S3_NOT_STARTED: 'write() was called before start()',
+  AR_S3_CHUNK_SHORT: 'the buffer file holds fewer bytes than its chunk says (truncated by something else)',
 } as const;
 
 export type S3ErrorCode = keyof typeof S3_ERROR_CODES;

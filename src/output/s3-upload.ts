@@ -11,13 +11,13 @@
 // returns) is a stable fingerprint: after a 412 we can tell "the object is
 // the one this chunk already wrote" from "another writer took the key".
 
-import { createHash, type Hash } from 'node:crypto';
-import { pipeline, Transform, type Readable, type TransformCallback } from 'node:stream';
-import { createGzip, gzip } from 'node:zlib';
+import { createHash } from 'node:crypto';
+import { gzip } from 'node:zlib';
 import { promisify } from 'node:util';
 import { HeadObjectCommand, PutObjectCommand, type PutObjectCommandInput, type S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { ChunkView } from '../plugin-api.ts';
+import { PartPool, uploadStream } from './s3-multipart.ts';
+import { formattedBytes, gzipped, hashed, PartHasher } from './s3-body.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -63,9 +63,12 @@ export type UploadOutcome = 'written' | 'ours' | 'taken';
 
 export class ObjectUploader {
   readonly #o: UploaderOptions;
+  /** Part buffers kept for the next multipart chunk: one upload's worth. */
+  readonly #parts: PartPool;
 
   constructor(o: UploaderOptions) {
     this.#o = o;
+    this.#parts = new PartPool(o.partSize, o.queueSize + 1);
   }
 
   /** Uploads the chunk to `key`; `conditional` adds `If-None-Match: *`; `sent` learns the object's size. */
@@ -97,44 +100,28 @@ export class ObjectUploader {
     }
   }
 
-  // Bounded memory: the chunk file is streamed through gzip into lib-storage,
-  // which holds at most queueSize parts of partSize bytes. lib-storage passes
-  // its params to CompleteMultipartUpload too, so IfNoneMatch makes the
-  // completion conditional (AWS S3 and MinIO honour it there); a body that
-  // fits in one part goes out as a plain conditional PutObject.
+  // Bounded memory: the chunk file is read into a reused buffer, gzip'ed and
+  // copied into queueSize + 1 reused parts of partSize bytes (s3-body.ts,
+  // s3-multipart.ts). The params ride on CompleteMultipartUpload too, so
+  // IfNoneMatch makes the completion conditional (AWS S3 and MinIO honour it
+  // there); a body that fits in one part goes out as a plain conditional PutObject.
   async #putStreaming(chunk: ChunkView, key: string, conditional: boolean, sent: ((n: number) => void) | undefined): Promise<UploadOutcome> {
     const hasher = new PartHasher(this.#o.partSize);
-    const stages: (Readable | Transform)[] = [chunk.open()];
-    if (this.#o.storeAs.name === 'gzip') stages.push(createGzip());
-    stages.push(hasher);
-    let streamError: Error | undefined;
-    pipeline(stages, (err) => {
-      if (err) streamError = err;
-    });
-    const upload = new Upload({
-      client: this.#o.client,
-      partSize: this.#o.partSize,
-      queueSize: this.#o.queueSize,
-      leavePartsOnError: false,
-      params: {
+    const raw = formattedBytes(chunk);
+    const body = this.#o.storeAs.name === 'gzip' ? gzipped(raw) : raw;
+    try {
+      await uploadStream(hashed(body, hasher), {
         ...this.#o.objectOptions,
         Bucket: this.#o.bucket,
         Key: key,
-        Body: hasher,
         ContentType: this.#o.storeAs.contentType,
         IfNoneMatch: conditional ? '*' : undefined,
-      },
-    });
-    try {
-      await upload.done();
-      if (streamError) throw streamError;
+      }, { client: this.#o.client, pool: this.#parts, queueSize: this.#o.queueSize });
       sent?.(hasher.byteCount);
       return 'written';
     } catch (err) {
-      if (!isPreconditionFailed(err) || !hasher.finished) throw streamError ?? err;
+      if (!isPreconditionFailed(err) || !hasher.finished) throw err;
       return this.#compareExisting(key, hasher.etags(), sent);
-    } finally {
-      hasher.destroy();
     }
   }
 
@@ -165,65 +152,4 @@ export function isPreconditionFailed(err: unknown): boolean {
 export function isNotFound(err: unknown): boolean {
   const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };
   return e?.name === 'NotFound' || e?.name === 'NoSuchKey' || e?.name === 'NoSuchBucket' || e?.$metadata?.httpStatusCode === 404;
-}
-
-/**
- * Passes bytes through and computes the ETags the stored object can have: the
- * body's MD5 for one part, else MD5 of the concatenated part MD5s + `-N` (AWS,
- * MinIO). lib-storage cuts a stream at exact multiples of partSize (its
- * getChunkStream), so the part boundaries here are the same ones. Stores that
- * give multipart objects the plain body MD5 (s3rver) are matched by the
- * whole-body digest.
- */
-export class PartHasher extends Transform {
-  readonly #partSize: number;
-  readonly #partDigests: Buffer[] = [];
-  #hash: Hash = createHash('md5');
-  readonly #whole: Hash = createHash('md5');
-  #wholeDigest = '';
-  #inPart = 0;
-  #total = 0;
-  finished = false;
-
-  constructor(partSize: number) {
-    super();
-    this.#partSize = partSize;
-  }
-
-  override _transform(data: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
-    let offset = 0;
-    while (offset < data.length) {
-      if (this.#inPart === this.#partSize) {
-        this.#partDigests.push(this.#hash.digest());
-        this.#hash = createHash('md5');
-        this.#inPart = 0;
-      }
-      const take = Math.min(this.#partSize - this.#inPart, data.length - offset);
-      this.#hash.update(offset === 0 && take === data.length ? data : data.subarray(offset, offset + take));
-      this.#inPart += take;
-      offset += take;
-    }
-    this.#whole.update(data);
-    this.#total += data.length;
-    done(null, data);
-  }
-
-  override _flush(done: TransformCallback): void {
-    this.#partDigests.push(this.#hash.digest());
-    this.#wholeDigest = this.#whole.digest('hex');
-    this.finished = true;
-    done();
-  }
-
-  /** Valid once the stream has ended. */
-  etags(): string[] {
-    const whole = `"${this.#wholeDigest}"`;
-    if (this.#partDigests.length === 1) return [whole];
-    const combined = createHash('md5').update(Buffer.concat(this.#partDigests)).digest('hex');
-    return [`"${combined}-${this.#partDigests.length}"`, whole];
-  }
-
-  get byteCount(): number {
-    return this.#total;
-  }
 }

@@ -4,7 +4,7 @@
 // checked and written under a per-key lock so two racing writers cannot both
 // win). It can also forward a PUT and then drop its response (the "succeeded
 // but the answer was lost" case) and hold HEADs until N of them arrived (to
-// force two replicas to probe the same free index).
+// force two replicas to probe the same free index), or refuse every UploadPart.
 // Requests are forwarded byte for byte with their Host header, so SigV4
 // signatures made for the proxy's address still verify upstream.
 
@@ -25,6 +25,7 @@ export class ConditionalProxy {
   #heldHeads: (() => void)[] = [];
   #headGate = 0;
   #headAnswer: number | 'hang' | undefined;
+  #partAnswer: number | undefined;
   /** Object PUTs seen (UploadPart excluded), 1-based ordinals for dropPutResponse. */
   objectPuts = 0;
   preconditionFailures = 0;
@@ -68,6 +69,11 @@ export class ConditionalProxy {
     this.#headAnswer = answer;
   }
 
+  /** Answer every UploadPart with `status` (an S3 error document) without forwarding it; `undefined` forwards again. */
+  answerParts(status: number | undefined): void {
+    this.#partAnswer = status;
+  }
+
   async close(): Promise<void> {
     this.#server.closeAllConnections();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -90,6 +96,13 @@ export class ConditionalProxy {
       if (this.#headAnswer === 'hang') return; // closeAllConnections() ends it
       res.writeHead(this.#headAnswer, { 'Content-Length': 0 });
       res.end();
+      return;
+    }
+    if (req.method === 'PUT' && url.searchParams.has('partNumber') && this.#partAnswer !== undefined) {
+      req.resume();
+      const body = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>AccessDenied</Code><Message>Access Denied</Message></Error>';
+      res.writeHead(this.#partAnswer, { 'Content-Type': 'application/xml', 'Content-Length': Buffer.byteLength(body) });
+      res.end(body);
       return;
     }
     const isObjectPut = req.method === 'PUT' && !url.searchParams.has('uploadId') && url.pathname.split('/').length > 2;

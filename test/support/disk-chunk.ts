@@ -74,8 +74,12 @@ export class DiskChunk implements ChunkView {
       new Map(Object.entries(saved.attributes ?? {})));
   }
 
+  get formattedFile(): string {
+    return this.dataPath;
+  }
+
   open(): Readable {
-    return createReadStream(this.dataPath, { highWaterMark: 1024 * 1024 });
+    return createReadStream(this.dataPath);
   }
 
   read(): Promise<Buffer> {
