@@ -7,12 +7,18 @@
 // a local s3rver, itself in a third process: in production S3 is another
 // machine). Load comes from autocannon in a separate process
 // (bench/load-client.ts), keep-alive mTLS, at 1, 16 and 64 connections, each
-// point after a warm-up. Records events/s, p50/p99, the server's peak RSS and
-// CPU seconds, the ratio to bare; writes bench/results/receiver.json.
+// point after a warm-up; then, for each pipeline, one more point at 16 connections
+// held at half the rate it reached there (issue 16: p99 < 5 ms at half the maximum).
+// auditrelay runs with the Node flags users get (bin/node-flags, as bin/auditrelay
+// does); `seedDefaultYoung` is the seed pipeline at 16 connections without them (V8's
+// default young generation), to show what the flag costs. Records events/s, p50/p99,
+// the server's peak RSS and CPU seconds, the ratio to bare; writes
+// bench/results/receiver.json and prints one verdict per issue-16 target
+// (bench/receiver-verdicts.ts).
 // Env: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_CONNECTIONS ("1,16,64"),
-// BENCH_TARGETS ("bare,null,seed,workers2"; workers2 = the seed pipeline under
+// BENCH_TARGETS ("bare,null,seed,seedDefaultYoung,workers2"; workers2 = the seed pipeline under
 // `<system> workers 2`, bench/cluster-child.ts, at 16 connections only), BENCH_PROF=<dir> (--cpu-prof on the seed
-// receiver, written there when it stops), BENCH_OUT (the JSON's path).
+// receiver and on the workers 2 processes, written there when they stop), BENCH_OUT (the JSON's path).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
@@ -21,26 +27,26 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { seedConf, BUCKET } from '../test/e2e/harness.ts';
+import { receiverNodeFlags } from '../test/support/node-flags.ts';
+import { verdicts, type Point } from './receiver-verdicts.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
-const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed,workers2').split(',');
+const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed,seedDefaultYoung,workers2').split(',');
+/** The connection count the half-rate point, the default-young and the workers 2 targets use. */
+const MAIN = CONNECTIONS.includes(16) ? 16 : CONNECTIONS[0]!;
 const PROF = process.env.BENCH_PROF;
 
-interface LoadResult {
-  connections: number; requests: number; seconds: number; eventsPerSec: number;
-  p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
-}
-interface ServerStats { peakRssMB: number; cpuSeconds: number }
-type Point = LoadResult & ServerStats & { cpuSecondsPerSecond: number; cpuMicrosPerEvent: number; ratioToBare?: number; cpuRatioToBare?: number };
+type LoadResult = Omit<Point, 'peakRssMB' | 'cpuSeconds' | 'processes' | 'cpuSecondsPerSecond' | 'cpuMicrosPerEvent'>;
+type ServerStats = Pick<Point, 'peakRssMB' | 'cpuSeconds' | 'processes'>;
 
 const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
 const message = <T>(child: ChildProcess): Promise<T> => once(child, 'message').then(([m]) => m as T);
 
-/** One measured point: autocannon warms up, the server's counters reset, then the measured run. */
-async function point(server: ChildProcess, port: number, c: CertFiles, connections: number): Promise<Point> {
-  const client = fork(here('load-client.ts'), [String(port), c.ca, c.clientCert, c.clientKey, String(connections), String(SECONDS), String(WARMUP)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+/** One measured point: autocannon warms up, the server's counters reset, then the measured run (at `rate` req/s, 0 = unbounded). */
+async function point(server: ChildProcess, port: number, c: CertFiles, connections: number, rate = 0): Promise<Point> {
+  const client = fork(here('load-client.ts'), [String(port), c.ca, c.clientCert, c.clientKey, String(connections), String(SECONDS), String(WARMUP), String(rate)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await message(client); // warm
   server.send('reset');
   client.send('go');
@@ -52,12 +58,23 @@ async function point(server: ChildProcess, port: number, c: CertFiles, connectio
   return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2), cpuMicrosPerEvent };
 }
 
+interface TargetOptions {
+  execArgv?: string[];
+  child?: string;
+  connections?: number[];
+  /** Then one point at MAIN connections held at half the events/s reached there. */
+  halfRate?: boolean;
+  env?: NodeJS.ProcessEnv;
+}
+
 /** Starts one server child, runs every connection count against it, stops it. */
-async function target(args: string[], c: CertFiles, execArgv: string[] = [], child = 'server-child.ts', connections = CONNECTIONS): Promise<Point[]> {
-  const server = fork(here(child), args, { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+async function target(args: string[], c: CertFiles, o: TargetOptions = {}): Promise<Point[]> {
+  const server = fork(here(o.child ?? 'server-child.ts'), args, { execArgv: o.execArgv ?? [], env: o.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await message<{ port: number }>(server);
   const points: Point[] = [];
-  for (const n of connections) points.push(await point(server, port, c, n));
+  for (const n of o.connections ?? CONNECTIONS) points.push(await point(server, port, c, n));
+  const max = points.find((p) => p.connections === MAIN);
+  if (o.halfRate && max) points.push(await point(server, port, c, MAIN, Math.max(1, Math.round(max.eventsPerSec / 2))));
   server.send('stop');
   await once(server, 'exit');
   return points;
@@ -88,13 +105,22 @@ try {
   // Same pipeline with the S3 match swapped for out_null: isolates the buffer's and S3's share.
   writeFileSync(join(dir, 'null.conf'), seed.replace(/<match test\.log>[\s\S]*?<\/match>/, '<match test.log>\n  @type null\n</match>'));
   const prof = PROF ? ['--cpu-prof', `--cpu-prof-dir=${PROF}`] : [];
+  // What bin/auditrelay runs the receiver with; the bare server is Node's own ceiling, V8's defaults.
+  const flags = receiverNodeFlags();
   if (TARGETS.includes('bare')) results.bareNodeHttps = await target(['bare', join(dir, 'certs.json')], certs);
-  if (TARGETS.includes('null')) results.auditrelayNullOutput = await target(['receiver', join(dir, 'null.conf')], certs);
-  if (TARGETS.includes('seed')) results.auditrelaySeedPipeline = await target(['receiver', join(dir, 'seed.conf')], certs, prof);
+  if (TARGETS.includes('null')) results.auditrelayNullOutput = await target(['receiver', join(dir, 'null.conf')], certs, { execArgv: flags, halfRate: true });
+  if (TARGETS.includes('seed')) results.auditrelaySeedPipeline = await target(['receiver', join(dir, 'seed.conf')], certs, { execArgv: [...flags, ...prof], halfRate: true });
+  if (TARGETS.includes('seedDefaultYoung')) {
+    const defaults = flags.filter((f) => !f.startsWith('--max-semi-space-size'));
+    writeFileSync(join(dir, 'seed-default-young.conf'), seed.replace(join(dir, 'buffer'), join(dir, 'buffer-dy')));
+    results.auditrelaySeedDefaultYoung = await target(['receiver', join(dir, 'seed-default-young.conf')], certs, { execArgv: defaults, connections: [MAIN] });
+  }
   if (TARGETS.includes('workers2')) {
-    // Its own buffer path: the seed run's chunks stay out of it.
+    // Its own buffer path: the seed run's chunks stay out of it. bin/auditrelay: bin/node-flags, inherited by the workers.
     writeFileSync(join(dir, 'workers2.conf'), '<system>\n  workers 2\n</system>\n' + seed.replace(join(dir, 'buffer'), join(dir, 'buffer-w2')));
-    results.auditrelaySeedWorkers2 = await target([join(dir, 'workers2.conf')], certs, [], 'cluster-child.ts', CONNECTIONS.includes(16) ? [16] : CONNECTIONS.slice(0, 1));
+    // BENCH_PROF: NODE_OPTIONS reaches the primary and, through cluster.fork's environment, both workers.
+    const env = PROF ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${prof.join(' ')}`.trim() } : process.env;
+    results.auditrelaySeedWorkers2 = await target([join(dir, 'workers2.conf')], certs, { child: 'cluster-child.ts', connections: [MAIN], halfRate: true, env });
   }
 } finally {
   s3.close();
@@ -104,7 +130,8 @@ try {
 const bare = results.bareNodeHttps;
 for (const points of Object.values(results)) {
   for (const p of points) {
-    const b = bare?.find((x) => x.connections === p.connections);
+    const b = bare?.find((x) => x.connections === p.connections && x.rate === undefined);
+    if (p.rate !== undefined) continue;
     if (!b) continue;
     p.ratioToBare = +(p.eventsPerSec / b.eventsPerSec).toFixed(3);
     // Bare's CPU per event over ours: the ratio one core would reach if both
@@ -124,15 +151,18 @@ const out = {
   secondsPerPoint: SECONDS, warmupSecondsPerPoint: WARMUP,
   ...results,
   generatorCheck: generator,
+  nodeFlags: receiverNodeFlags(),
+  targets: verdicts(results),
 };
 const outFile = process.env.BENCH_OUT ?? here('results/receiver.json');
 mkdirSync(here('results/'), { recursive: true });
 writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
 
 const row = (name: string, p: Point): string =>
-  `${name.padEnd(24)} c=${String(p.connections).padEnd(3)} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
+  `${name.padEnd(26)} c=${String(p.connections).padEnd(3)}${p.rate === undefined ? '' : ` at ${p.rate}/s`} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
 for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
 }
+for (const t of out.targets) console.log(`${t.met === undefined ? 'info  ' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.verdict}`);
 console.log(`load average before ${loadBefore.join(' ')}, after ${out.machine.loadavgAfter.join(' ')}; wrote ${outFile}`);
