@@ -1,8 +1,8 @@
 // The `workers 2` server for bench/receiver.bench.ts: runs bin/auditrelay on a
 // config with `<system> workers 2` (a node:cluster primary and two workers) and
 // speaks server-child.ts's IPC protocol for it: sends {port}; 'reset' / 'stats'
-// count the CPU seconds and peak RSS of the primary and both workers together
-// (from /proc, Linux), and each one's share in `processes` (where a worker's CPU goes:
+// count the CPU seconds, preemptions and peak RSS / PSS of the primary and both workers
+// together (from /proc, Linux), and each one's share in `processes` (where the CPU goes:
 // the primary's cluster round-robin, or the workers themselves); 'stop' sends SIGTERM and
 // exits once auditrelay did. Args: <fluent.conf>.
 import { spawn } from 'node:child_process';
@@ -16,25 +16,24 @@ const child = spawn(bin, ['-c', conf!], { stdio: ['ignore', 'pipe', 'inherit'] }
 const pids = new Map<string, number>([['primary', child.pid!]]);
 const TICKS = 100; // USER_HZ on Linux
 
-/** utime + stime (s) of one pid, 0 once it exited. */
-function cpuOf(pid: number): number {
+/** A /proc file of a pid, '' once it exited. */
+function proc(pid: number, file: string): string {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-    return (Number(fields[11]) + Number(fields[12])) / TICKS;
+    return readFileSync(`/proc/${pid}/${file}`, 'utf8');
   } catch {
-    return 0; // exited
+    return ''; // exited
   }
 }
+const kB = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
 
-function rssOf(pid: number): number {
-  try {
-    return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) * 1024;
-  } catch {
-    return 0; // exited
-  }
+/** The counters of one process: CPU seconds, and preemptions (a busy machine shows here). */
+function counters(pid: number): { cpu: number; preempted: number } {
+  const fields = proc(pid, 'stat').split(') ')[1]?.split(' ') ?? [];
+  const preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(proc(pid, 'status'))?.[1] ?? 0);
+  return { cpu: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS, preempted };
 }
 
-const cpuByRole = (): Map<string, number> => new Map([...pids].map(([role, pid]) => [role, cpuOf(pid)]));
+const countersByRole = (): Map<string, { cpu: number; preempted: number }> => new Map([...pids].map(([role, pid]) => [role, counters(pid)]));
 const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0);
 
 // The port from a worker's "listening http" line, the workers' pids from the primary's "Worker N is running".
@@ -54,28 +53,44 @@ const port = await new Promise<number>((resolve, reject) => {
     if (found > 0 && running === 2) resolve(found);
   });
 });
-let peak = 0;
-let peakByRole = new Map<string, number>();
-let cpu0 = cpuByRole();
+// RSS counts the pages the three share (node's own code, ~50 MB) three times; PSS
+// splits them between the processes, so the sum of PSS is what the machine gives up.
+let peak = { rss: 0, pss: 0 };
+let peakByRole = new Map<string, { rss: number; pss: number }>();
+let before = countersByRole();
+let samples = 0;
 const sample = (): void => {
-  const rss = [...pids].map(([role, pid]) => [role, rssOf(pid)] as const);
-  for (const [role, bytes] of rss) peakByRole.set(role, Math.max(peakByRole.get(role) ?? 0, bytes));
-  peak = Math.max(peak, sum(rss.map(([, bytes]) => bytes)));
+  // smaps_rollup walks the page tables: every 10th sample (500 ms) is enough for a peak.
+  const withPss = samples++ % 10 === 0;
+  const now = [...pids].map(([role, pid]) => {
+    const last = peakByRole.get(role) ?? { rss: 0, pss: 0 };
+    const m = { rss: kB(proc(pid, 'status'), 'VmRSS'), pss: withPss ? kB(proc(pid, 'smaps_rollup'), 'Pss') : last.pss };
+    peakByRole.set(role, { rss: Math.max(last.rss, m.rss), pss: Math.max(last.pss, m.pss) });
+    return m;
+  });
+  peak = { rss: Math.max(peak.rss, sum(now.map((m) => m.rss))), pss: Math.max(peak.pss, sum(now.map((m) => m.pss))) };
 };
 const mb = (bytes: number): number => +(bytes / 2 ** 20).toFixed(1);
 const timer = setInterval(sample, 50);
 process.send!({ port });
 process.on('message', (msg) => {
   if (msg === 'reset') {
-    peak = 0;
+    peak = { rss: 0, pss: 0 };
     peakByRole = new Map();
+    samples = 0;
     sample();
-    cpu0 = cpuByRole();
+    before = countersByRole();
   } else if (msg === 'stats') {
+    samples = 0;
     sample();
-    const cpu = [...cpuByRole()].map(([role, s]) => [role, s - (cpu0.get(role) ?? 0)] as const);
-    const processes = Object.fromEntries(cpu.map(([role, s]) => [role, { cpuSeconds: +s.toFixed(2), peakRssMB: mb(peakByRole.get(role) ?? 0) }]));
-    process.send!({ peakRssMB: mb(peak), cpuSeconds: +sum(cpu.map(([, s]) => s)).toFixed(2), processes });
+    const processes = Object.fromEntries([...countersByRole()].map(([role, c]) => {
+      const b = before.get(role) ?? { cpu: 0, preempted: 0 };
+      const p = peakByRole.get(role) ?? { rss: 0, pss: 0 };
+      return [role, { cpuSeconds: +(c.cpu - b.cpu).toFixed(2), preempted: c.preempted - b.preempted, peakRssMB: mb(p.rss), peakPssMB: mb(p.pss) }];
+    }));
+    const cpuSeconds = +sum(Object.values(processes).map((p) => p.cpuSeconds)).toFixed(2);
+    const preempted = sum(Object.values(processes).map((p) => p.preempted));
+    process.send!({ peakRssMB: mb(peak.rss), peakPssMB: mb(peak.pss), cpuSeconds, preempted, processes });
   } else if (msg === 'stop') {
     clearInterval(timer);
     child.once('exit', () => process.exit(0));

@@ -10,8 +10,12 @@ export interface Point {
   requests: number; seconds: number; eventsPerSec: number;
   p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
   peakRssMB: number; cpuSeconds: number;
+  /** Involuntary context switches of the server (all its processes): the cores were contended. */
+  preempted: number;
+  /** `workers 2`: the peak of the processes' summed PSS (shared pages counted once). */
+  peakPssMB?: number;
   /** `workers 2`: each process's share (primary, worker0, worker1). */
-  processes?: Record<string, { cpuSeconds: number; peakRssMB: number }>;
+  processes?: Record<string, { cpuSeconds: number; preempted: number; peakRssMB: number; peakPssMB: number }>;
   cpuSecondsPerSecond: number; cpuMicrosPerEvent: number;
   ratioToBare?: number; cpuRatioToBare?: number;
 }
@@ -68,9 +72,9 @@ export function verdicts(results: Record<string, Point[]>): Verdict[] {
   const same = two && one.find((p) => p.connections === two.connections);
   if (two && same) {
     const ratio = +(two.eventsPerSec / same.eventsPerSec).toFixed(2);
-    const shares = Object.entries(two.processes ?? {}).map(([role, s]) => `${role} ${s.cpuSeconds} s / ${s.peakRssMB} MB`).join(', ');
+    const shares = Object.entries(two.processes ?? {}).map(([role, s]) => `${role} ${s.cpuSeconds} s CPU, ${s.peakRssMB} MB RSS`).join('; ');
     out.push(judge(`workers 2 ≥ ${WORKERS2_OVER_ONE}× one process at ${two.connections} connections`, ratio >= WORKERS2_OVER_ONE,
-      `${ratio}× (${two.eventsPerSec} vs ${same.eventsPerSec} ev/s; CPU ${two.cpuMicrosPerEvent} vs ${same.cpuMicrosPerEvent} µs/event; RSS ${two.peakRssMB} MB: ${shares})`,
+      `${ratio}× (${two.eventsPerSec} vs ${same.eventsPerSec} ev/s; CPU ${two.cpuMicrosPerEvent} vs ${same.cpuMicrosPerEvent} µs/event; RSS ${two.peakRssMB} MB, PSS ${two.peakPssMB} MB; ${shares})`,
       `${+(WORKERS2_OVER_ONE - ratio).toFixed(2)}×`));
   }
   const young = results.auditrelaySeedDefaultYoung?.[0];

@@ -3,7 +3,8 @@
 // are other processes). Args: `bare <certs.json>` (a Node https server that
 // answers 200 and does no work: the ceiling) or `receiver <fluent.conf>`.
 // IPC: sends {port}; on 'reset' zeroes the peak RSS and CPU counters; on
-// 'stats' replies {peakRssMB, cpuSeconds} since the last reset; on 'stop'
+// 'stats' replies {peakRssMB, cpuSeconds, preempted} since the last reset (preempted:
+// involuntary context switches, how often another process took the core); on 'stop'
 // closes and exits (so --cpu-prof writes its profile).
 import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
@@ -40,6 +41,7 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
 const server = mode === 'bare' ? await bare() : await receiver();
 let peak = 0;
 let cpu0 = process.cpuUsage();
+let preempted0 = process.resourceUsage().involuntaryContextSwitches;
 const sample = (): void => {
   peak = Math.max(peak, process.memoryUsage.rss());
 };
@@ -49,10 +51,11 @@ process.on('message', (msg) => {
     peak = 0;
     sample();
     cpu0 = process.cpuUsage();
+    preempted0 = process.resourceUsage().involuntaryContextSwitches;
   } else if (msg === 'stats') {
     sample();
     const cpu = process.cpuUsage(cpu0);
-    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) });
+    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), preempted: process.resourceUsage().involuntaryContextSwitches - preempted0 });
   } else if (msg === 'stop') {
     clearInterval(timer);
     void server.close().then(() => process.exit(0));
