@@ -28,7 +28,7 @@ import { join } from 'node:path';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { seedConf, BUCKET } from '../test/e2e/harness.ts';
 import { receiverNodeFlags } from '../test/support/node-flags.ts';
-import { verdicts, type Point } from './receiver-verdicts.ts';
+import { BARE_WELL_ABOVE, verdicts, type Point } from './receiver-verdicts.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
@@ -142,7 +142,7 @@ for (const points of Object.values(results)) {
 const seedPoints = results.auditrelaySeedPipeline;
 const generator = bare && seedPoints ? CONNECTIONS.map((n, i) => {
   const bareOverOurs = +(bare[i].eventsPerSec / seedPoints[i].eventsPerSec).toFixed(2);
-  return { connections: n, bareOverOurs, generatorDroveBareWellAbove: bareOverOurs >= 1.2 };
+  return { connections: n, bareOverOurs, generatorDroveBareWellAbove: bareOverOurs >= BARE_WELL_ABOVE };
 }) : [];
 const out = {
   bench: 'receiver', date: new Date().toISOString(),
@@ -164,5 +164,5 @@ for (const [name, points] of Object.entries(results)) for (const p of points) co
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
 }
-for (const t of out.targets) console.log(`${t.met === undefined ? 'info  ' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.verdict}`);
+for (const t of out.targets) console.log(`${t.met === undefined ? '-     ' : t.met ? 'MET   ' : 'MISSED'} ${t.target}: ${t.verdict}`);
 console.log(`load average before ${loadBefore.join(' ')}, after ${out.machine.loadavgAfter.join(' ')}; wrote ${outFile}`);
