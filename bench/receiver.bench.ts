@@ -10,8 +10,10 @@
 // point after a warm-up; then, for each pipeline, one more point at 16 connections
 // held at half the rate it reached there (issue 16: p99 < 5 ms at half the maximum).
 // auditrelay runs with the Node flags users get (bin/node-flags, as bin/auditrelay
-// does); `seedDefaultYoung` is the seed pipeline at 16 connections without them (V8's
-// default young generation), to show what the flag costs. Records events/s, p50/p99,
+// does). Then three servers measured in turn at 16 connections, BENCH_ROUNDS (2) times
+// over: the seed pipeline as one process, the same without the flags (V8's default young
+// generation: what --max-semi-space-size=1 costs) and under `workers 2` (what a second
+// worker gains). Records events/s, p50/p99,
 // the server's peak RSS and CPU seconds, the ratio to bare; writes
 // bench/results/receiver.json and prints one verdict per issue-16 target
 // (bench/receiver-verdicts.ts).
@@ -34,7 +36,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const WARMUP = Number(process.env.BENCH_WARMUP ?? 1);
 const CONNECTIONS = (process.env.BENCH_CONNECTIONS ?? '1,16,64').split(',').map(Number);
 const TARGETS = (process.env.BENCH_TARGETS ?? 'bare,null,seed,seedDefaultYoung,workers2').split(',');
-/** The connection count the half-rate point, the default-young and the workers 2 targets use. */
+/** Rounds of the compared servers (one process, default young generation, workers 2). */
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
+/** The connection count the half-rate points and the compared servers use. */
 const MAIN = CONNECTIONS.includes(16) ? 16 : CONNECTIONS[0]!;
 const PROF = process.env.BENCH_PROF;
 
@@ -67,16 +71,50 @@ interface TargetOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+interface Server { child: ChildProcess; port: number }
+
+async function start(args: string[], o: TargetOptions): Promise<Server> {
+  const child = fork(here(o.child ?? 'server-child.ts'), args, { execArgv: o.execArgv ?? [], env: o.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const { port } = await message<{ port: number }>(child);
+  return { child, port };
+}
+
+async function stop(server: Server): Promise<void> {
+  server.child.send('stop');
+  await once(server.child, 'exit');
+}
+
+/** One more point at MAIN connections held at half the events/s `max` reached. */
+const halfRatePoint = (server: Server, c: CertFiles, max: Point): Promise<Point> =>
+  point(server.child, server.port, c, MAIN, Math.max(1, Math.round(max.eventsPerSec / 2)));
+
 /** Starts one server child, runs every connection count against it, stops it. */
 async function target(args: string[], c: CertFiles, o: TargetOptions = {}): Promise<Point[]> {
-  const server = fork(here(o.child ?? 'server-child.ts'), args, { execArgv: o.execArgv ?? [], env: o.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  const { port } = await message<{ port: number }>(server);
+  const server = await start(args, o);
   const points: Point[] = [];
-  for (const n of o.connections ?? CONNECTIONS) points.push(await point(server, port, c, n));
+  for (const n of o.connections ?? CONNECTIONS) points.push(await point(server.child, server.port, c, n));
   const max = points.find((p) => p.connections === MAIN);
-  if (o.halfRate && max) points.push(await point(server, port, c, MAIN, Math.max(1, Math.round(max.eventsPerSec / 2))));
-  server.send('stop');
-  await once(server, 'exit');
+  if (o.halfRate && max) points.push(await halfRatePoint(server, c, max));
+  await stop(server);
+  return points;
+}
+
+/**
+ * Servers compared with each other: all started, then measured in turn at MAIN
+ * connections, `ROUNDS` times over, so that a busy spell of the machine falls on
+ * each of them alike (one point each would compare two different moments).
+ */
+async function alternate(specs: Record<string, { args: string[]; o: TargetOptions }>, c: CertFiles): Promise<Record<string, Point[]>> {
+  const servers: Record<string, Server> = {};
+  for (const [name, spec] of Object.entries(specs)) servers[name] = await start(spec.args, spec.o);
+  const points: Record<string, Point[]> = Object.fromEntries(Object.keys(specs).map((name) => [name, []]));
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [name, server] of Object.entries(servers)) points[name]!.push(await point(server.child, server.port, c, MAIN));
+  }
+  for (const [name, server] of Object.entries(servers)) {
+    if (specs[name]!.o.halfRate) points[name]!.push(await halfRatePoint(server, c, points[name]![0]!));
+    await stop(server);
+  }
   return points;
 }
 
@@ -110,18 +148,25 @@ try {
   if (TARGETS.includes('bare')) results.bareNodeHttps = await target(['bare', join(dir, 'certs.json')], certs);
   if (TARGETS.includes('null')) results.auditrelayNullOutput = await target(['receiver', join(dir, 'null.conf')], certs, { execArgv: flags, halfRate: true });
   if (TARGETS.includes('seed')) results.auditrelaySeedPipeline = await target(['receiver', join(dir, 'seed.conf')], certs, { execArgv: [...flags, ...prof], halfRate: true });
+  // One process with bin/node-flags, the same with V8's default young generation, and
+  // `workers 2`, in turn: the flag's cost and the workers' gain, each from the same moments.
+  const compared: Record<string, { args: string[]; o: TargetOptions }> = {};
+  if (TARGETS.includes('seedDefaultYoung') || TARGETS.includes('workers2')) {
+    writeFileSync(join(dir, 'seed-one.conf'), seed.replace(join(dir, 'buffer'), join(dir, 'buffer-one')));
+    compared.auditrelaySeedOneProcess = { args: ['receiver', join(dir, 'seed-one.conf')], o: { execArgv: flags } };
+  }
   if (TARGETS.includes('seedDefaultYoung')) {
-    const defaults = flags.filter((f) => !f.startsWith('--max-semi-space-size'));
     writeFileSync(join(dir, 'seed-default-young.conf'), seed.replace(join(dir, 'buffer'), join(dir, 'buffer-dy')));
-    results.auditrelaySeedDefaultYoung = await target(['receiver', join(dir, 'seed-default-young.conf')], certs, { execArgv: defaults, connections: [MAIN] });
+    compared.auditrelaySeedDefaultYoung = { args: ['receiver', join(dir, 'seed-default-young.conf')], o: { execArgv: flags.filter((f) => !f.startsWith('--max-semi-space-size')) } };
   }
   if (TARGETS.includes('workers2')) {
     // Its own buffer path: the seed run's chunks stay out of it. bin/auditrelay: bin/node-flags, inherited by the workers.
     writeFileSync(join(dir, 'workers2.conf'), '<system>\n  workers 2\n</system>\n' + seed.replace(join(dir, 'buffer'), join(dir, 'buffer-w2')));
     // BENCH_PROF: NODE_OPTIONS reaches the primary and, through cluster.fork's environment, both workers.
     const env = PROF ? { ...process.env, NODE_OPTIONS: `${process.env.NODE_OPTIONS ?? ''} ${prof.join(' ')}`.trim() } : process.env;
-    results.auditrelaySeedWorkers2 = await target([join(dir, 'workers2.conf')], certs, { child: 'cluster-child.ts', connections: [MAIN], halfRate: true, env });
+    compared.auditrelaySeedWorkers2 = { args: [join(dir, 'workers2.conf')], o: { child: 'cluster-child.ts', halfRate: true, env } };
   }
+  if (Object.keys(compared).length > 0) Object.assign(results, await alternate(compared, certs));
 } finally {
   s3.close();
   rmSync(dir, { recursive: true, force: true });
