@@ -26,14 +26,17 @@ function proc(pid: number, file: string): string {
 }
 const kB = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
 
-/** The counters of one process: CPU seconds, and preemptions (a busy machine shows here). */
-function counters(pid: number): { cpu: number; preempted: number } {
+interface Counters { cpu: number; preempted: number; wakeups: number }
+
+/** The counters of one process (its main thread's switches): CPU seconds, preemptions (a busy machine shows here), event-loop wakeups. */
+function counters(pid: number): Counters {
   const fields = proc(pid, 'stat').split(') ')[1]?.split(' ') ?? [];
-  const preempted = Number(/nonvoluntary_ctxt_switches:\s+(\d+)/.exec(proc(pid, 'status'))?.[1] ?? 0);
-  return { cpu: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS, preempted };
+  const status = proc(pid, 'status');
+  const switches = (kind: string): number => Number(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { cpu: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS, preempted: switches('nonvoluntary'), wakeups: switches('voluntary') };
 }
 
-const countersByRole = (): Map<string, { cpu: number; preempted: number }> => new Map([...pids].map(([role, pid]) => [role, counters(pid)]));
+const countersByRole = (): Map<string, Counters> => new Map([...pids].map(([role, pid]) => [role, counters(pid)]));
 const sum = (values: Iterable<number>): number => [...values].reduce((a, b) => a + b, 0);
 
 // The port from a worker's "listening http" line, the workers' pids from the primary's "Worker N is running".
@@ -84,13 +87,14 @@ process.on('message', (msg) => {
     samples = 0;
     sample();
     const processes = Object.fromEntries([...countersByRole()].map(([role, c]) => {
-      const b = before.get(role) ?? { cpu: 0, preempted: 0 };
+      const b = before.get(role) ?? { cpu: 0, preempted: 0, wakeups: 0 };
       const p = peakByRole.get(role) ?? { rss: 0, pss: 0 };
-      return [role, { cpuSeconds: +(c.cpu - b.cpu).toFixed(2), preempted: c.preempted - b.preempted, peakRssMB: mb(p.rss), peakPssMB: mb(p.pss) }];
+      return [role, { cpuSeconds: +(c.cpu - b.cpu).toFixed(2), preempted: c.preempted - b.preempted, wakeups: c.wakeups - b.wakeups, peakRssMB: mb(p.rss), peakPssMB: mb(p.pss) }];
     }));
     const cpuSeconds = +sum(Object.values(processes).map((p) => p.cpuSeconds)).toFixed(2);
     const preempted = sum(Object.values(processes).map((p) => p.preempted));
-    process.send!({ peakRssMB: mb(peak.rss), peakPssMB: mb(peak.pss), cpuSeconds, preempted, processes });
+    const wakeups = sum(Object.values(processes).map((p) => p.wakeups));
+    process.send!({ peakRssMB: mb(peak.rss), peakPssMB: mb(peak.pss), cpuSeconds, preempted, wakeups, processes });
   } else if (msg === 'stop') {
     clearInterval(timer);
     child.once('exit', () => process.exit(0));

@@ -12,10 +12,12 @@ export interface Point {
   peakRssMB: number; cpuSeconds: number;
   /** Involuntary context switches of the server (all its processes): the cores were contended. */
   preempted: number;
+  /** Voluntary context switches (the event loop slept and woke): events per wakeup is the batching. */
+  wakeups: number;
   /** `workers 2`: the peak of the processes' summed PSS (shared pages counted once). */
   peakPssMB?: number;
   /** `workers 2`: each process's share (primary, worker0, worker1). */
-  processes?: Record<string, { cpuSeconds: number; preempted: number; peakRssMB: number; peakPssMB: number }>;
+  processes?: Record<string, { cpuSeconds: number; preempted: number; wakeups: number; peakRssMB: number; peakPssMB: number }>;
   cpuSecondsPerSecond: number; cpuMicrosPerEvent: number;
   ratioToBare?: number; cpuRatioToBare?: number;
 }

@@ -3,8 +3,9 @@
 // are other processes). Args: `bare <certs.json>` (a Node https server that
 // answers 200 and does no work: the ceiling) or `receiver <fluent.conf>`.
 // IPC: sends {port}; on 'reset' zeroes the peak RSS and CPU counters; on
-// 'stats' replies {peakRssMB, cpuSeconds, preempted} since the last reset (preempted:
-// involuntary context switches, how often another process took the core); on 'stop'
+// 'stats' replies {peakRssMB, cpuSeconds, preempted, wakeups} since the last reset
+// (preempted: involuntary context switches, how often another process took the core;
+// wakeups: voluntary ones, how often the event loop slept and woke); on 'stop'
 // closes and exits (so --cpu-prof writes its profile).
 import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
@@ -38,10 +39,24 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
   return startReceiver({ configPath: file, processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
 }
 
+interface Switches { preempted: number; wakeups: number }
+
+/** The main thread's (the event loop's) context switches, as bench/cluster-child.ts reads them for a worker. */
+function switches(): Switches {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const count = (kind: string): number => Number(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { preempted: count('nonvoluntary'), wakeups: count('voluntary') };
+}
+
+function switchesSince(before: Switches): Switches {
+  const now = switches();
+  return { preempted: now.preempted - before.preempted, wakeups: now.wakeups - before.wakeups };
+}
+
 const server = mode === 'bare' ? await bare() : await receiver();
 let peak = 0;
 let cpu0 = process.cpuUsage();
-let preempted0 = process.resourceUsage().involuntaryContextSwitches;
+let switches0 = switches();
 const sample = (): void => {
   peak = Math.max(peak, process.memoryUsage.rss());
 };
@@ -51,11 +66,11 @@ process.on('message', (msg) => {
     peak = 0;
     sample();
     cpu0 = process.cpuUsage();
-    preempted0 = process.resourceUsage().involuntaryContextSwitches;
+    switches0 = switches();
   } else if (msg === 'stats') {
     sample();
     const cpu = process.cpuUsage(cpu0);
-    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), preempted: process.resourceUsage().involuntaryContextSwitches - preempted0 });
+    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), ...switchesSince(switches0) });
   } else if (msg === 'stop') {
     clearInterval(timer);
     void server.close().then(() => process.exit(0));
