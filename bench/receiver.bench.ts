@@ -1,26 +1,26 @@
 // Receiver throughput, in ONE run (machines are noisy, only ratios from the same
-// run mean anything). Three servers, each alone in its process
-// (bench/server-child.ts): (a) a bare Node https server with mTLS that answers
-// 200 and does no work — the ceiling of Node's TLS+HTTP stack here; (b)
-// auditrelay with the seed config's S3 match swapped for out_null; (c) auditrelay
-// with the seed pipeline (json parse → record_transformer → file buffer → S3 on
-// a local s3rver, itself in a third process: in production S3 is another
-// machine). Load comes from autocannon in a separate process
-// (bench/load-client.ts), keep-alive mTLS, at 1, 16 and 64 connections, each
-// point after a warm-up; then, for each pipeline, one more point at 16 connections
-// held at half the rate it reached there (issue 16: p99 < 5 ms at half the maximum).
-// auditrelay runs with the Node flags users get (bin/node-flags, as bin/auditrelay
-// does). Then three servers measured in turn at 16 connections, BENCH_ROUNDS (2) times
-// over: the seed pipeline as one process, the same without the flags (V8's default young
-// generation: what --max-semi-space-size=1 costs) and under `workers 2` (what a second
-// worker gains). Records events/s, p50/p99,
-// the server's peak RSS and CPU seconds, the ratio to bare; writes
-// bench/results/receiver.json and prints one verdict per issue-16 target
-// (bench/receiver-verdicts.ts).
+// run mean anything). Each server alone in its process (bench/server-child.ts):
+// (a) a bare Node https server with mTLS that answers 200 and does no work — the
+// ceiling of Node's TLS+HTTP stack here, V8's default flags; (b) auditrelay with the
+// seed config's S3 match swapped for out_null; (c) auditrelay with the seed pipeline
+// (json parse → record_transformer → file buffer → S3 on a local s3rver, itself in
+// another process: in production S3 is another machine). auditrelay runs with the
+// Node flags users get (bin/node-flags, read by bin/auditrelay too). Load comes from
+// autocannon in a separate process (bench/load-client.ts), keep-alive mTLS, at 1, 16
+// and 64 connections, each point after a warm-up; then (b) and (c) get one more point
+// at 16 connections held at half the rate they reached there (issue 16: p99 < 5 ms at
+// half the maximum). Last, three servers are measured in turn at 16 connections,
+// BENCH_ROUNDS times over, so a busy spell of the machine falls on each alike: the
+// seed pipeline as one process, the same with V8's default young generation (what
+// --max-semi-space-size=1 costs), and under `<system> workers 2` (bench/cluster-child.ts:
+// what a second worker gains), plus a half-rate point for workers 2. Records events/s,
+// p50/p99, the server's peak RSS, CPU seconds, preemptions and event-loop wakeups,
+// the ratio to bare; writes bench/results/receiver.json and prints one verdict per
+// issue-16 target (bench/receiver-verdicts.ts).
 // Env: BENCH_SECONDS (5), BENCH_WARMUP (1), BENCH_CONNECTIONS ("1,16,64"),
-// BENCH_TARGETS ("bare,null,seed,seedDefaultYoung,workers2"; workers2 = the seed pipeline under
-// `<system> workers 2`, bench/cluster-child.ts, at 16 connections only), BENCH_PROF=<dir> (--cpu-prof on the seed
-// receiver and on the workers 2 processes, written there when they stop), BENCH_OUT (the JSON's path).
+// BENCH_TARGETS ("bare,null,seed,seedDefaultYoung,workers2"), BENCH_ROUNDS (2),
+// BENCH_PROF=<dir> (--cpu-prof on the seed receiver and the workers 2 processes,
+// written there when they stop), BENCH_OUT (the JSON's path).
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
