@@ -73,7 +73,8 @@ export function verdicts(results: Record<string, Point[]>): Verdict[] {
   for (const [name, label] of Object.entries(NAMES)) {
     const half = results[name]?.find((p) => p.rate !== undefined);
     if (!half) continue;
-    const reached = `${half.eventsPerSec} of ${half.rate} ev/s asked`;
+    const bare = results.bareNodeHttps?.find((p) => p.rate !== undefined);
+    const reached = `${half.eventsPerSec} of ${half.rate} ev/s asked${bare ? `; bare Node at ${bare.rate}/s: p99 ${bare.p99ms} ms` : ''}`;
     out.push(judge(`${label}: p99 < ${P99_AT_HALF_MS} ms at half its maximum (${half.connections} connections)`, half.p99ms < P99_AT_HALF_MS,
       `p99 ${half.p99ms} ms, p50 ${half.p50ms} ms, ${reached}`, `${+(half.p99ms - P99_AT_HALF_MS).toFixed(2)} ms`));
   }
