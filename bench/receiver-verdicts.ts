@@ -19,6 +19,8 @@ export interface Point {
   /** `workers 2`: each process's share (primary, worker0, worker1). */
   processes?: Record<string, { cpuSeconds: number; preempted: number; wakeups: number; peakRssMB: number; peakPssMB: number }>;
   cpuSecondsPerSecond: number; cpuMicrosPerEvent: number;
+  /** Objects that reached S3 during the point: the fixture's event time is long past, so its time key is closed and a chunk goes out every flush (~1 s). */
+  s3Uploads: number;
   ratioToBare?: number; cpuRatioToBare?: number;
 }
 

@@ -24,7 +24,7 @@
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
@@ -43,7 +43,7 @@ const MAIN = CONNECTIONS.includes(16) ? 16 : CONNECTIONS[0]!;
 const PROF = process.env.BENCH_PROF;
 
 type ServerStats = Pick<Point, 'peakRssMB' | 'peakPssMB' | 'cpuSeconds' | 'preempted' | 'wakeups' | 'processes'>;
-type LoadResult = Omit<Point, keyof ServerStats | 'cpuSecondsPerSecond' | 'cpuMicrosPerEvent'>;
+type LoadResult = Omit<Point, keyof ServerStats | 'cpuSecondsPerSecond' | 'cpuMicrosPerEvent' | 's3Uploads'>;
 
 const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
 const message = <T>(child: ChildProcess): Promise<T> => once(child, 'message').then(([m]) => m as T);
@@ -53,13 +53,14 @@ async function point(server: ChildProcess, port: number, c: CertFiles, connectio
   const client = fork(here('load-client.ts'), [String(port), c.ca, c.clientCert, c.clientKey, String(connections), String(SECONDS), String(WARMUP), String(rate)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   await message(client); // warm
   server.send('reset');
+  const objects0 = s3Objects();
   client.send('go');
   const load = await message<LoadResult>(client);
   server.send('stats');
   const stats = await message<ServerStats>(server);
   // CPU per event is the figure least coloured by other load on a shared machine.
   const cpuMicrosPerEvent = Math.round((stats.cpuSeconds * 1e6) / Math.max(1, load.eventsPerSec * load.seconds));
-  return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2), cpuMicrosPerEvent };
+  return { ...load, ...stats, cpuSecondsPerSecond: +(stats.cpuSeconds / load.seconds).toFixed(2), cpuMicrosPerEvent, s3Uploads: s3Objects() - objects0 };
 }
 
 interface TargetOptions {
@@ -116,6 +117,15 @@ async function alternate(specs: Record<string, { args: string[]; o: TargetOption
     await stop(server);
   }
   return points;
+}
+
+/** Objects s3rver holds (its files `<key>._S3rver_object`): how many chunks reached S3 during a point. */
+function s3Objects(): number {
+  try {
+    return readdirSync(join(dir, 's3'), { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('._S3rver_object')).length;
+  } catch {
+    return 0; // s3rver has not made its directory yet
+  }
 }
 
 /** s3rver in its own process: in production S3 is another machine, not our CPU. */
@@ -205,7 +215,7 @@ mkdirSync(here('results/'), { recursive: true });
 writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
 
 const row = (name: string, p: Point): string =>
-  `${name.padEnd(26)} c=${String(p.connections).padEnd(3)}${p.rate === undefined ? '' : ` at ${p.rate}/s`} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB${p.peakPssMB === undefined ? '' : ` (pss ${p.peakPssMB})`}  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event, preempted ${p.preempted}, ${(p.eventsPerSec * p.seconds / Math.max(1, p.wakeups)).toFixed(1)} ev/wakeup)  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
+  `${name.padEnd(26)} c=${String(p.connections).padEnd(3)}${p.rate === undefined ? '' : ` at ${p.rate}/s`} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB${p.peakPssMB === undefined ? '' : ` (pss ${p.peakPssMB})`}  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event, preempted ${p.preempted}, ${(p.eventsPerSec * p.seconds / Math.max(1, p.wakeups)).toFixed(1)} ev/wakeup)${p.s3Uploads > 0 ? `  ${p.s3Uploads} S3 upload(s)` : ''}  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
 for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
