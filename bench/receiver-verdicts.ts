@@ -10,6 +10,8 @@ export interface Point {
   requests: number; seconds: number; eventsPerSec: number;
   p50ms: number; p99ms: number; errors: number; generatorCpuSeconds: number;
   peakRssMB: number; cpuSeconds: number;
+  /** One process: the peaks of V8's heap (heapTotal) and of the memory it tracks outside it (external: Buffers, TLS). */
+  peakHeapMB?: number; peakExternalMB?: number;
   /** Involuntary context switches of the server (all its processes): the cores were contended. */
   preempted: number;
   /** Voluntary context switches (the event loop slept and woke): events per wakeup is the batching. */

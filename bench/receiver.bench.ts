@@ -42,7 +42,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 2);
 const MAIN = CONNECTIONS.includes(16) ? 16 : CONNECTIONS[0]!;
 const PROF = process.env.BENCH_PROF;
 
-type ServerStats = Pick<Point, 'peakRssMB' | 'peakPssMB' | 'cpuSeconds' | 'preempted' | 'wakeups' | 'processes'>;
+type ServerStats = Pick<Point, 'peakRssMB' | 'peakPssMB' | 'peakHeapMB' | 'peakExternalMB' | 'cpuSeconds' | 'preempted' | 'wakeups' | 'processes'>;
 type LoadResult = Omit<Point, keyof ServerStats | 'cpuSecondsPerSecond' | 'cpuMicrosPerEvent' | 's3Uploads'>;
 
 const here = (file: string): string => new URL(`./${file}`, import.meta.url).pathname;
@@ -215,7 +215,7 @@ mkdirSync(here('results/'), { recursive: true });
 writeFileSync(outFile, JSON.stringify(out, null, 2) + '\n');
 
 const row = (name: string, p: Point): string =>
-  `${name.padEnd(26)} c=${String(p.connections).padEnd(3)}${p.rate === undefined ? '' : ` at ${p.rate}/s`} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB${p.peakPssMB === undefined ? '' : ` (pss ${p.peakPssMB})`}  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event, preempted ${p.preempted}, ${(p.eventsPerSec * p.seconds / Math.max(1, p.wakeups)).toFixed(1)} ev/wakeup)${p.s3Uploads > 0 ? `  ${p.s3Uploads} S3 upload(s)` : ''}  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
+  `${name.padEnd(26)} c=${String(p.connections).padEnd(3)}${p.rate === undefined ? '' : ` at ${p.rate}/s`} ${String(p.eventsPerSec).padStart(6)} ev/s  p50 ${p.p50ms} ms  p99 ${p.p99ms} ms  rss ${p.peakRssMB} MB${p.peakPssMB === undefined ? '' : ` (pss ${p.peakPssMB})`}${p.peakHeapMB === undefined ? '' : ` (heap ${p.peakHeapMB}, external ${p.peakExternalMB})`}  cpu ${p.cpuSeconds} s (${p.cpuSecondsPerSecond}/s, ${p.cpuMicrosPerEvent} µs/event, preempted ${p.preempted}, ${(p.eventsPerSec * p.seconds / Math.max(1, p.wakeups)).toFixed(1)} ev/wakeup)${p.s3Uploads > 0 ? `  ${p.s3Uploads} S3 upload(s)` : ''}  gen cpu ${p.generatorCpuSeconds} s  ratio ${p.ratioToBare ?? '-'} (cpu ${p.cpuRatioToBare ?? '-'})  errors ${p.errors}`;
 for (const [name, points] of Object.entries(results)) for (const p of points) console.log(row(name, p));
 for (const g of generator) {
   console.log(`c=${g.connections}: bare/ours = ${g.bareOverOurs} — ${g.generatorDroveBareWellAbove ? 'the generator drove bare well above ours: it is not what limits auditrelay' : 'bare is NOT well above ours: the generator may be the limit, the ratio is not trustworthy'}`);
