@@ -6,7 +6,10 @@
 // Agent client did not (it was the bottleneck, issue 16).
 // Protocol (IPC with the parent): after a warm-up run it sends {warm:true}, waits
 // for 'go' (the parent resets the server's counters), runs the measured load and
-// sends the result. Args: port caFile certFile keyFile connections seconds warmupSeconds
+// sends the result. Args: port caFile certFile keyFile connections seconds warmupSeconds [rate]
+// rate (requests/s over all connections, autocannon's overallRate; 0 or absent = as fast as
+// the server answers) holds the load at a fixed rate, warm-up included: latency at a rate
+// below the maximum is what a client sees in production, not at saturation.
 import { readFileSync } from 'node:fs';
 import { once } from 'node:events';
 // @ts-expect-error autocannon ships no type declarations
@@ -23,8 +26,9 @@ interface Instance extends Promise<AutocannonResult> {
 type Autocannon = (opts: Record<string, unknown>) => Instance;
 const autocannon = autocannonModule as Autocannon;
 
-const [port, ca, cert, key, connectionsArg, secondsArg, warmupArg] = process.argv.slice(2);
+const [port, ca, cert, key, connectionsArg, secondsArg, warmupArg, rateArg] = process.argv.slice(2);
 const connections = Number(connectionsArg);
+const rate = Number(rateArg ?? 0);
 /** session.start from the fixture: 691 bytes, the closest to a typical 600-byte event. */
 const body = readFileSync(new URL('../test/fixtures/teleport-events.jsonl', import.meta.url), 'utf8')
   .split('\n').find((l) => l.includes('"session.start"'))!;
@@ -39,6 +43,7 @@ const run = (seconds: number): Instance => autocannon({
   body,
   connections,
   pipelining: 1,
+  ...(rate > 0 ? { overallRate: rate } : {}),
   duration: seconds,
   servername: 'localhost',
   tlsOptions: { ca: readFileSync(ca), cert: readFileSync(cert), key: readFileSync(key) },
@@ -59,6 +64,7 @@ const sorted = Float64Array.from(latencies).sort();
 const pct = (p: number): number => +(sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? NaN).toFixed(2);
 process.send!({
   connections,
+  ...(rate > 0 ? { rate } : {}),
   requests: r.requests.total,
   seconds: r.duration,
   eventsPerSec: Math.round(r['2xx'] / r.duration),

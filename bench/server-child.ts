@@ -3,7 +3,9 @@
 // are other processes). Args: `bare <certs.json>` (a Node https server that
 // answers 200 and does no work: the ceiling) or `receiver <fluent.conf>`.
 // IPC: sends {port}; on 'reset' zeroes the peak RSS and CPU counters; on
-// 'stats' replies {peakRssMB, cpuSeconds} since the last reset; on 'stop'
+// 'stats' replies {peakRssMB, peakHeapMB, peakExternalMB, cpuSeconds, preempted, wakeups} since the last reset
+// (preempted: involuntary context switches, how often another process took the core;
+// wakeups: voluntary ones, how often the event loop slept and woke); on 'stop'
 // closes and exits (so --cpu-prof writes its profile).
 import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
@@ -37,22 +39,51 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
   return startReceiver({ configPath: file, processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
 }
 
+interface Switches { preempted: number; wakeups: number }
+
+/** The main thread's (the event loop's) context switches, as bench/cluster-child.ts reads them for a worker. */
+function switches(): Switches {
+  const status = readFileSync('/proc/self/status', 'utf8');
+  const count = (kind: string): number => Number(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
+  return { preempted: count('nonvoluntary'), wakeups: count('voluntary') };
+}
+
+function switchesSince(before: Switches): Switches {
+  const now = switches();
+  return { preempted: now.preempted - before.preempted, wakeups: now.wakeups - before.wakeups };
+}
+
 const server = mode === 'bare' ? await bare() : await receiver();
 let peak = 0;
+// Where the RSS goes: V8's heap (old generation growth) or memory outside it (Buffers, TLS).
+let peakHeap = 0;
+let peakExternal = 0;
+let samples = 0;
 let cpu0 = process.cpuUsage();
+let switches0 = switches();
 const sample = (): void => {
   peak = Math.max(peak, process.memoryUsage.rss());
+  if (samples++ % 5 !== 0) return; // memoryUsage() walks the heap spaces: every 250 ms
+  const m = process.memoryUsage();
+  peakHeap = Math.max(peakHeap, m.heapTotal);
+  peakExternal = Math.max(peakExternal, m.external);
 };
+const mb = (bytes: number): number => +(bytes / 2 ** 20).toFixed(1);
 const timer = setInterval(sample, 50);
 process.on('message', (msg) => {
   if (msg === 'reset') {
     peak = 0;
+    peakHeap = 0;
+    peakExternal = 0;
+    samples = 0;
     sample();
     cpu0 = process.cpuUsage();
+    switches0 = switches();
   } else if (msg === 'stats') {
+    samples = 0;
     sample();
     const cpu = process.cpuUsage(cpu0);
-    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) });
+    process.send!({ peakRssMB: mb(peak), peakHeapMB: mb(peakHeap), peakExternalMB: mb(peakExternal), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), ...switchesSince(switches0) });
   } else if (msg === 'stop') {
     clearInterval(timer);
     void server.close().then(() => process.exit(0));

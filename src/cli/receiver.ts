@@ -6,9 +6,7 @@ import cluster from 'node:cluster';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { Level } from 'pino';
-import { loadReceiver, startReceiver } from '../receiver.ts';
 import { AuditrelayError } from '../errors.ts';
-import { ReloadableReceiver } from './reload.ts';
 import { parseFluentdFlags, type FluentdOptions } from './fluentd-flags.ts';
 import { READY_MESSAGE, startPrimary, systemOf } from './supervisor.ts';
 
@@ -81,7 +79,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`auditrelay: ${switched}\n`);
     return 1;
   }
-  if (v.dryRun) return dryRun(configPath, level, v);
+  if (v.dryRun) return await dryRun(configPath, level, v);
   const workers = v.workers ?? systemOf(configPath).workers;
   if (workers > 1 && v.noSupervisor) {
     process.stderr.write(`auditrelay: invalid number of workers (must be 1 or unspecified) with --no-supervisor: ${workers}\n`);
@@ -118,6 +116,9 @@ function switchUser(v: FluentdOptions): string | undefined {
 /** Serves until a signal stops it: -1 = keep running, 1 = could not start. */
 async function serve(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
+    // Loaded here, not at the top: a `workers N` primary never needs the plugins (supervisor.ts).
+    const { startReceiver } = await import('../receiver.ts');
+    const { ReloadableReceiver } = await import('./reload.ts');
     const worker = { workers: v.workers };
     const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log, ...worker }), configPath, worker);
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
@@ -161,8 +162,9 @@ async function serve(configPath: string, level: Level | undefined, v: FluentdOpt
 }
 
 /** --dry-run: parse and build everything, open nothing; placeholders left in the config fail it. */
-function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): number {
+async function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
+    const { loadReceiver } = await import('../receiver.ts');
     const { processLog, placeholders } = loadReceiver({ configPath, level, destination: v.log });
     for (const line of v.notes) processLog.log.info(line);
     if (placeholders.length > 0) {

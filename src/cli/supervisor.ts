@@ -16,10 +16,12 @@
 // keep connections alive).
 
 import cluster, { type Worker } from 'node:cluster';
+import { spawnSync } from 'node:child_process';
 import type { Level, Logger } from 'pino';
 import { parseConfigFile } from '../config/parser.ts';
+import { AuditrelayError } from '../errors.ts';
 import { createProcessLog } from '../log.ts';
-import { loadReceiver } from '../receiver.ts';
+import type { ValidateAnswer, ValidateRequest } from './validate-workers.ts';
 
 /** What the primary needs once the config validated. */
 export interface SupervisorOptions {
@@ -30,6 +32,9 @@ export interface SupervisorOptions {
   /** Flushes the primary's log before it exits. */
   readonly flush: () => void;
 }
+
+/** The fd src/cli/validate-workers.ts answers on. */
+export const ANSWER_FD = 3;
 
 /** The message a worker sends once its pipeline runs (src/cli/receiver.ts). */
 export const READY_MESSAGE = 'auditrelay:worker-ready';
@@ -163,16 +168,31 @@ export interface PrimaryOptions {
 /**
  * Builds the pipeline of every worker id without opening anything (the
  * supervisor's dry run: a config error exits 1 before any fork), then supervises.
+ * The dry run runs in a process of its own (src/cli/validate-workers.ts, same Node
+ * flags): the primary stays without the plugins' modules, ~60 MB less RSS.
  * Throws what loadReceiver throws.
  */
 export function startPrimary(o: PrimaryOptions): void {
-  const processLog = createProcessLog({ level: o.level ?? systemOf(o.configPath).logLevel ?? 'info', destination: o.destination });
-  const quiet = createProcessLog({ level: 'silent' });
-  let restartWorkerInterval = 0;
-  for (let id = 0; id < o.workers; id++) {
-    const loaded = loadReceiver({ configPath: o.configPath, processLog: id === 0 ? processLog : quiet, workers: o.workers, workerId: id });
-    restartWorkerInterval = loaded.restartWorkerInterval;
-  }
+  const level = o.level ?? systemOf(o.configPath).logLevel ?? 'info';
+  const restartWorkerInterval = validateInChild({ configPath: o.configPath, workers: o.workers, level, destination: o.destination });
+  const processLog = createProcessLog({ level, destination: o.destination });
   for (const line of o.notes) processLog.log.info(line);
   supervise({ workers: o.workers, restartWorkerInterval, log: processLog.log, flush: processLog.flush });
+}
+
+/** Runs validate-workers.ts and returns restart_worker_interval, or throws the config's error. */
+function validateInChild(request: ValidateRequest): number {
+  const script = new URL('./validate-workers.ts', import.meta.url).pathname;
+  // stdout/stderr inherited: worker 0's warnings land where the primary logs, in order.
+  const r = spawnSync(process.execPath, [...process.execArgv, script, JSON.stringify(request)], { stdio: ['ignore', 'inherit', 'inherit', 'pipe'] });
+  const text = r.output?.[ANSWER_FD]?.toString() ?? '';
+  if (r.error || r.status !== 0 || text === '') {
+    throw new AuditrelayError('AR_CLI_VALIDATE', `the config check before starting the workers failed (${r.error?.message ?? `exit ${r.status ?? r.signal}`}); run \`auditrelay --dry-run -c ${request.configPath}\` to see why`);
+  }
+  const answer = JSON.parse(text) as ValidateAnswer;
+  if (answer.ok) return answer.restartWorkerInterval;
+  if (answer.code !== undefined) throw new AuditrelayError(answer.code, answer.message);
+  const err = new Error(answer.message);
+  err.stack = answer.stack;
+  throw err;
 }

@@ -4,11 +4,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { receiverNodeFlags } from '../support/node-flags.ts';
 
 const BIN = new URL('../../bin', import.meta.url).pathname;
+const NODE_MODULES = new URL('../../node_modules', import.meta.url).pathname;
 
 function copyOfBin(t: { after: (fn: () => void) => void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'ar-launcher-'));
@@ -35,3 +37,16 @@ for (const name of ['auditrelay', 'auditrelay-event-handler']) {
     assert.match(r.stderr, new RegExp(`^${name}: the pinned Node 24 \\(.*node_modules/node/bin/node\\) is missing and no Node >= 24 is on PATH( \\(found Node \\d+\\))? — run \`npm ci\` in ${dir} first\\n$`));
   });
 }
+
+test('bin/auditrelay runs the receiver with the flags of bin/node-flags (what the benchmark reads)', (t) => {
+  const dir = copyOfBin(t);
+  symlinkSync(NODE_MODULES, join(dir, 'node_modules'));
+  mkdirSync(join(dir, 'src', 'cli'), { recursive: true });
+  // Stands in for the receiver: says which flags Node was started with.
+  writeFileSync(join(dir, 'src', 'cli', 'receiver.ts'), 'process.stdout.write(JSON.stringify(process.execArgv));\n');
+  const r = spawnSync(join(dir, 'bin', 'auditrelay'), ['--version'], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const flags = receiverNodeFlags();
+  assert.ok(flags.includes('--max-semi-space-size=1'), `bin/node-flags: ${flags.join(' ')}`);
+  assert.deepEqual(JSON.parse(r.stdout), flags);
+});
