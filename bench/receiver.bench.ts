@@ -203,7 +203,7 @@ const generator = bare && seedPoints ? CONNECTIONS.map((n, i) => {
 const out = {
   bench: 'receiver', date: new Date().toISOString(),
   machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, platform: process.platform, loadavgBefore: loadBefore, loadavgAfter: loadavg().map((l) => +l.toFixed(2)) },
-  generator: 'autocannon 8 (separate process, keep-alive mTLS, pipelining 1), 691-byte session.start body',
+  generator: 'autocannon 8 (separate process, keep-alive mTLS, pipelining 1), 691-byte session.start body with time = now (the live time key: one upload per 60 s key, as in production)',
   secondsPerPoint: SECONDS, warmupSecondsPerPoint: WARMUP,
   ...results,
   generatorCheck: generator,
