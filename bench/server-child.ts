@@ -3,7 +3,7 @@
 // are other processes). Args: `bare <certs.json>` (a Node https server that
 // answers 200 and does no work: the ceiling) or `receiver <fluent.conf>`.
 // IPC: sends {port}; on 'reset' zeroes the peak RSS and CPU counters; on
-// 'stats' replies {peakRssMB, cpuSeconds} since the last reset; on 'stop'
+// 'stats' replies {peakRssMB, cpuSeconds, loopBusy (event loop utilisation)} since the last reset; on 'stop'
 // closes and exits (so --cpu-prof writes its profile).
 import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
@@ -40,6 +40,7 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
 const server = mode === 'bare' ? await bare() : await receiver();
 let peak = 0;
 let cpu0 = process.cpuUsage();
+let elu0 = performance.eventLoopUtilization();
 const sample = (): void => {
   peak = Math.max(peak, process.memoryUsage.rss());
 };
@@ -49,10 +50,11 @@ process.on('message', (msg) => {
     peak = 0;
     sample();
     cpu0 = process.cpuUsage();
+    elu0 = performance.eventLoopUtilization();
   } else if (msg === 'stats') {
     sample();
     const cpu = process.cpuUsage(cpu0);
-    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2) });
+    process.send!({ peakRssMB: +(peak / 2 ** 20).toFixed(1), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), loopBusy: +performance.eventLoopUtilization(elu0).utilization.toFixed(2) });
   } else if (msg === 'stop') {
     clearInterval(timer);
     void server.close().then(() => process.exit(0));

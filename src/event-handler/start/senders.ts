@@ -27,6 +27,14 @@ export interface SendTuning {
   readonly sessionMaxAttempts?: number;
 }
 
+/**
+ * Audit POSTs in flight on the pipelined connection by default. Ten (max-connections' default)
+ * capped a backfill at 10 events per round trip (~1 000/s at 10 ms RTT) and, on loopback, left
+ * the exporter idle whenever the receiver's process was not scheduled; 64 keeps both ends busy
+ * (bench/exporter.bench.ts) and bounds what a crash re-sends (the receiver's dedup filter drops it).
+ */
+export const PIPELINE_WINDOW = 64;
+
 export class Senders {
   readonly forwarder: EventSink;
   readonly sessions: SessionJob;
@@ -68,12 +76,15 @@ export class Senders {
         ? new UserLocker(getClient, { failedAttempts: cfg.lockFailedAttemptsCount, periodMs: cfg.lockPeriodMs, lockForMs: cfg.lockForMs, retryMs: tuning.rpcRetryMs }, log)
         : undefined;
 
-    this.#maxInFlight = cfg.fluentdMaxInFlight > 0 ? cfg.fluentdMaxInFlight : cfg.fluentdMaxConnections;
+    const direct = !cfg.dryRun && sink === undefined;
+    // 0: on the pipelined connection a window of PIPELINE_WINDOW (or max-connections if larger),
+    // elsewhere max-connections, as upstream's semaphore.
+    this.#maxInFlight = cfg.fluentdMaxInFlight > 0 ? cfg.fluentdMaxInFlight : direct ? Math.max(PIPELINE_WINDOW, cfg.fluentdMaxConnections) : cfg.fluentdMaxConnections;
     this.auditTarget = parseTarget(cfg.fluentdUrl);
     // More than one in flight: ONE connection with HTTP/1.1 pipelining, so the receiver gets the
     // events in order (pool sockets would let adjacent POSTs overtake each other). One at a time
     // (and dry-run): upstream's path through the pool, unchanged.
-    this.#pipelined = this.#maxInFlight > 1 && !cfg.dryRun && sink === undefined;
+    this.#pipelined = this.#maxInFlight > 1 && direct;
     this.#tls = this.#pipelined
       ? {
           ca: cfg.fluentdCa !== undefined ? readFileSync(cfg.fluentdCa) : undefined,
