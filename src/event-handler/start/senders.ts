@@ -29,12 +29,11 @@ export interface SendTuning {
 
 /**
  * Audit POSTs in flight on the pipelined connection by default. Ten (max-connections' default)
- * capped a backfill at 10 events per round trip (~1 000/s at 10 ms RTT) and, on loopback, left
- * the exporter idle whenever the receiver's process was not scheduled, and made both ends pay
- * per-read and per-write costs for few requests (bench/exporter.bench.ts, CPU µs/event at
- * 10 / 64 / 128 / 256: exporter 88 / 50 / 47 / 45, receiver 70 / 45 / 42 / 38). 128 keeps both
- * ends busy and bounds what a crash or a failed answer re-sends (the dedup filters `configure`
- * writes drop the repeats).
+ * capped a backfill at 10 events per round trip (~1 000/s at 10 ms RTT), and each read and write
+ * carried few requests: steady CPU µs/event on loopback (bench/exporter.bench.ts, two runs each)
+ * at 10 / 64 / 128 / 256 in flight: exporter 68–71 / 45–61 / 45–58 / 43–52, receiver 55–58 /
+ * 39–50 / 42–49 / 35–42. 128 bounds what a crash or a failed answer re-sends (the dedup filters
+ * `configure` writes drop the repeats).
  */
 export const PIPELINE_WINDOW = 128;
 
