@@ -3,9 +3,9 @@
 // are other processes). Args: `bare <certs.json>` (a Node https server that
 // answers 200 and does no work: the ceiling) or `receiver <fluent.conf>`.
 // IPC: sends {port}; on 'reset' zeroes the peak RSS and CPU counters; on
-// 'stats' replies {peakRssMB, peakHeapMB, peakExternalMB, cpuSeconds, preempted, wakeups} since the last reset
+// 'stats' replies {peakRssMB, peakHeapMB, peakExternalMB, cpuSeconds, preempted, wakeups, loopBusy} since the last reset
 // (preempted: involuntary context switches, how often another process took the core;
-// wakeups: voluntary ones, how often the event loop slept and woke); on 'stop'
+// wakeups: voluntary ones, how often the event loop slept and woke; loopBusy: event loop utilisation); on 'stop'
 // closes and exits (so --cpu-prof writes its profile).
 import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
@@ -61,6 +61,7 @@ let peakExternal = 0;
 let samples = 0;
 let cpu0 = process.cpuUsage();
 let switches0 = switches();
+let elu0 = performance.eventLoopUtilization();
 const sample = (): void => {
   peak = Math.max(peak, process.memoryUsage.rss());
   if (samples++ % 5 !== 0) return; // memoryUsage() walks the heap spaces: every 250 ms
@@ -79,11 +80,12 @@ process.on('message', (msg) => {
     sample();
     cpu0 = process.cpuUsage();
     switches0 = switches();
+    elu0 = performance.eventLoopUtilization();
   } else if (msg === 'stats') {
     samples = 0;
     sample();
     const cpu = process.cpuUsage(cpu0);
-    process.send!({ peakRssMB: mb(peak), peakHeapMB: mb(peakHeap), peakExternalMB: mb(peakExternal), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), ...switchesSince(switches0) });
+    process.send!({ peakRssMB: mb(peak), peakHeapMB: mb(peakHeap), peakExternalMB: mb(peakExternal), cpuSeconds: +((cpu.user + cpu.system) / 1e6).toFixed(2), ...switchesSince(switches0), loopBusy: +performance.eventLoopUtilization(elu0).utilization.toFixed(2) });
   } else if (msg === 'stop') {
     clearInterval(timer);
     void server.close().then(() => process.exit(0));

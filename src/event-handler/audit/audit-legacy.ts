@@ -11,7 +11,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from 'pino';
 import type { TeleportClient } from '../teleport/teleport-client.ts';
 import type { AuditDispatch } from './audit-dispatch.ts';
-import type { EventUnstructured } from '../teleport/grpc-service.ts';
+import type { EventsUnstructured, EventUnstructured } from '../teleport/grpc-service.ts';
 
 export interface LegacyPosition {
   readonly windowMs: number;
@@ -32,8 +32,16 @@ export interface LegacyOptions {
 interface Page {
   readonly items: EventUnstructured[];
   readonly windowMs: number;
+  readonly endMs: number;
   readonly pageKey: string;
   readonly nextKey: string;
+}
+
+/** The next page of a window, asked for while the current one is being sent. */
+interface Ahead {
+  readonly windowMs: number;
+  readonly startKey: string;
+  readonly res: Promise<EventsUnstructured>;
 }
 
 export class LegacyWatcher {
@@ -45,6 +53,7 @@ export class LegacyWatcher {
   #windowMs: number;
   #cursor: string;
   #id: string;
+  #ahead: Ahead | undefined;
 
   constructor(client: () => TeleportClient, dispatch: AuditDispatch<LegacyPosition>, saved: { windowTime?: Date; cursor: string; id: string }, opts: LegacyOptions, log: Logger, stop: AbortSignal) {
     this.#client = client;
@@ -61,17 +70,15 @@ export class LegacyWatcher {
     const now = Date.now();
     for (let ws = this.#windowMs; ws < now; ws += this.#opts.windowSizeMs) {
       const we = Math.min(ws + this.#opts.windowSizeMs, now);
-      const res = await this.#client().getUnstructuredEvents({
-        startMs: ws,
-        endMs: we,
-        types: this.#opts.types,
-        limit: this.#opts.batch,
-        startKey: this.#cursor,
-      });
+      const ahead = this.#ahead;
+      this.#ahead = undefined;
+      const res = await (ahead !== undefined && ahead.windowMs === ws && ahead.startKey === this.#cursor
+        ? ahead.res
+        : this.#client().getUnstructuredEvents({ startMs: ws, endMs: we, types: this.#opts.types, limit: this.#opts.batch, startKey: this.#cursor }));
       let pos = 0;
       if (this.#id !== '') for (let i = 0; i < res.items.length; i++) if (res.items[i].id === this.#id) pos = i + 1;
       const items = res.items.slice(pos);
-      if (items.length > 0 || res.lastKey !== '') return { items, windowMs: ws, pageKey: this.#cursor, nextKey: res.lastKey };
+      if (items.length > 0 || res.lastKey !== '') return { items, windowMs: ws, endMs: we, pageKey: this.#cursor, nextKey: res.lastKey };
       // Nothing new and the set is complete: a past window is done for good.
       if (ws + this.#opts.windowSizeMs <= now) {
         this.#windowMs = ws + this.#opts.windowSizeMs;
@@ -106,6 +113,12 @@ export class LegacyWatcher {
     }
   }
 
+  #fetchAhead(page: Page): void {
+    const res = this.#client().getUnstructuredEvents({ startMs: page.windowMs, endMs: page.endMs, types: this.#opts.types, limit: this.#opts.batch, startKey: page.nextKey });
+    res.catch(() => {}); // awaited (and its failure handled) by the next #fetch; ignored once stopped
+    this.#ahead = { windowMs: page.windowMs, startKey: page.nextKey, res };
+  }
+
   /** Runs until stopped, or until idle with exit-on-last-event. */
   async run(): Promise<void> {
     for (;;) {
@@ -136,6 +149,10 @@ export class LegacyWatcher {
         await sleep(this.#opts.timeoutMs, undefined, { signal: this.#stop }).catch(() => {});
         continue;
       }
+      // The next page of this window is fetched while this one is sent (a backfill would
+      // otherwise stop sending for one RPC per page). Same query as the next #fetch makes, with
+      // this page's window end: events after it come with a later page or the next pass.
+      if (page.nextKey !== '') this.#fetchAhead(page);
       for (const ev of page.items) {
         if (this.#stop.aborted) return;
         await this.#dispatch.handle(ev, { windowMs: page.windowMs, cursor: page.pageKey, id: ev.id });

@@ -67,6 +67,8 @@ export class SessionJob {
   #stopped = false;
   readonly #stop = new AbortController();
   #missingTimer: NodeJS.Timeout | undefined;
+  /** The "given up in an earlier run" warning, read from the state dir at start. */
+  #givenUpNoted: Promise<unknown> | undefined;
   eventsSent = 0;
   eventsFetched = 0;
   sessionsDone = 0;
@@ -91,7 +93,7 @@ export class SessionJob {
   /** restartPausedSessions + the missing-recordings schedule. */
   start(): void {
     for (const [sid, index] of this.#state.getSessions()) this.#enqueue({ sid, index, attempt: 0 });
-    void this.#state.getGivenUpSessions().then(
+    this.#givenUpNoted = this.#state.getGivenUpSessions().then(
       (given) => given.size > 0 && this.#log.warn({ sessions: [...given.keys()], dir: this.#state.dir }, 'Session recordings given up in an earlier run are not retried; see given_up_session<sid> in the state directory'),
       () => {},
     );
@@ -150,6 +152,8 @@ export class SessionJob {
 
   /** Resolves when no session is queued, streaming or waiting for a retry (missing recordings wait for their timer). */
   async idle(): Promise<void> {
+    // A run with nothing left to do still says which recordings were given up before it ends.
+    await this.#givenUpNoted;
     if (this.#isIdle()) return;
     await new Promise<void>((r) => this.#idleWaiters.push(r));
   }

@@ -31,9 +31,9 @@ export const START_FLAGS = {
   'fluentd-ca': { type: 'file', env: 'FDWRD_FLUENTD_CA', help: 'CA of the receiver\'s certificate (system roots if unset)' },
   'fluentd-max-connections': { type: 'int', env: 'FDWRD_MAX_CONNECTIONS', default: '0', help: 'Max connections to the receiver (0 = 2 x concurrency)' },
   // Ours, not upstream's: audit POSTs in flight at once, pipelined in order on one HTTP/1.1
-  // connection (pipelined-pipeline.ts); 0 = max-connections, 1 = upstream's strictly sequential
-  // sending through the pool.
-  'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0', help: 'Audit POSTs in flight at once, pipelined (0 = max-connections, 1 = sequential)' },
+  // connection (pipelined-pipeline.ts); 0 = 128 or max-connections if larger (senders.ts
+  // PIPELINE_WINDOW), 1 = upstream's strictly sequential sending through the pool.
+  'fluentd-max-in-flight': { type: 'int', env: 'FDFWD_FLUENTD_MAX_IN_FLIGHT', default: '0', help: 'Audit POSTs in flight at once, pipelined (0 = 128 or max-connections if larger, 1 = sequential)' },
   'teleport-addr': { type: 'string', env: 'FDFWD_TELEPORT_ADDR', default: 'localhost:3025', help: 'Teleport Auth Service or Proxy address' },
   'teleport-identity': { type: 'file', env: 'FDFWD_TELEPORT_IDENTITY', help: 'Teleport identity file' },
   'teleport-refresh-enabled': { type: 'bool', env: 'FDFWD_TELEPORT_REFRESH_ENABLED', default: 'false', help: 'Reload the identity file periodically' },
@@ -343,7 +343,7 @@ function checkCombinations(values: Record<string, unknown>): number {
     throw new ExporterError('AR_EXPORTER_CONFIG', `metrics-addr ${JSON.stringify(metrics)} is not host:port; write e.g. 127.0.0.1:9464 or :9464`);
   }
   if ((values['fluentd-max-in-flight'] as number) < 0) {
-    throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (= max-connections) or greater');
+    throw new ExporterError('AR_EXPORTER_CONFIG', 'fluentd-max-in-flight should be 0 (the default window) or greater');
   }
   return maxConnections;
 }
