@@ -92,9 +92,9 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** workers > 1: this process supervises (src/cli/supervisor.ts); -1 = keep running. */
-function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): number {
+async function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): Promise<number> {
   try {
-    startPrimary({ configPath, level, destination: v.log, workers, notes: v.notes });
+    await startPrimary({ configPath, level, destination: v.log, workers, notes: v.notes });
     if (v.pidFile !== undefined) writePidFile(v.pidFile);
     return -1;
   } catch (err) {
@@ -161,9 +161,9 @@ async function serve(configPath: string, level: Level | undefined, v: FluentdOpt
 }
 
 /** --dry-run: parse and build everything, open nothing; placeholders left in the config fail it. */
-function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): number {
+async function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
-    const { processLog, placeholders } = loadReceiver({ configPath, level, destination: v.log });
+    const { processLog, placeholders } = await loadReceiver({ configPath, level, destination: v.log });
     for (const line of v.notes) processLog.log.info(line);
     if (placeholders.length > 0) {
       processLog.flush();

@@ -163,14 +163,14 @@ export interface PrimaryOptions {
 /**
  * Builds the pipeline of every worker id without opening anything (the
  * supervisor's dry run: a config error exits 1 before any fork), then supervises.
- * Throws what loadReceiver throws.
+ * Rejects with what loadReceiver throws.
  */
-export function startPrimary(o: PrimaryOptions): void {
+export async function startPrimary(o: PrimaryOptions): Promise<void> {
   const processLog = createProcessLog({ level: o.level ?? systemOf(o.configPath).logLevel ?? 'info', destination: o.destination });
   const quiet = createProcessLog({ level: 'silent' });
   let restartWorkerInterval = 0;
   for (let id = 0; id < o.workers; id++) {
-    const loaded = loadReceiver({ configPath: o.configPath, processLog: id === 0 ? processLog : quiet, workers: o.workers, workerId: id });
+    const loaded = await loadReceiver({ configPath: o.configPath, processLog: id === 0 ? processLog : quiet, workers: o.workers, workerId: id });
     restartWorkerInterval = loaded.restartWorkerInterval;
   }
   for (const line of o.notes) processLog.log.info(line);
