@@ -4,6 +4,7 @@
 
 import cluster from 'node:cluster';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Level } from 'pino';
 import { loadReceiver, startReceiver } from '../receiver.ts';
@@ -120,6 +121,9 @@ async function serve(configPath: string, level: Level | undefined, v: FluentdOpt
   try {
     const worker = { workers: v.workers };
     const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log, ...worker }), configPath, worker);
+    // Every module this config needs is loaded: write the compile cache now (bin/auditrelay sets
+    // NODE_COMPILE_CACHE), not only at a clean exit, which a killed receiver never reaches.
+    flushCompileCache();
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
     // A cluster worker: the primary logged the notes and owns the pid file.
     if (cluster.isWorker) {
