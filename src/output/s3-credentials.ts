@@ -15,7 +15,7 @@
 
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ConfigElement } from '../params/element.ts';
-import type { ParamSchema } from '../params/param-schema.ts';
+import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 
@@ -81,31 +81,7 @@ export function chooseCredentials(element: ConfigElement, s: CredentialSettings,
   if (assume) {
     const c = configureParams(assumeRoleParams, assume, warn);
     noProxy(c.sts_http_proxy, assume);
-    const stsConfig = {
-      region: c.sts_region ?? s.s3Region,
-      ...(c.sts_endpoint_url ? { endpoint: c.sts_endpoint_url } : {}),
-      ...(staticKeys ? { credentials: staticKeys } : {}),
-    };
-    const input = {
-      RoleArn: c.role_arn,
-      RoleSessionName: c.role_session_name,
-      Policy: c.policy,
-      DurationSeconds: c.duration_seconds,
-      ExternalId: c.external_id,
-    };
-    // The S3 client memoizes a provider function and calls it again when
-    // `expiration` is near, which is Aws::AssumeRoleCredentials' refresh.
-    const provider = lazyProvider(async () => {
-      const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/nested-clients/sts');
-      const sts = new STSClient(stsConfig);
-      return async (): Promise<AwsCredentialIdentity> => {
-        const out = await sts.send(new AssumeRoleCommand(input));
-        const cr = out.Credentials;
-        if (!cr?.AccessKeyId || !cr.SecretAccessKey) throw new Error(`STS AssumeRole for ${c.role_arn} returned no credentials`);
-        return { accessKeyId: cr.AccessKeyId, secretAccessKey: cr.SecretAccessKey, sessionToken: cr.SessionToken, expiration: cr.Expiration };
-      };
-    });
-    return { source: 'assume_role_credentials', provider };
+    return { source: 'assume_role_credentials', provider: assumeRoleProvider(c, s.s3Region, staticKeys) };
   }
   if (staticKeys) return { source: 'aws_key_id', provider: staticKeys };
   if (s.awsProfile) return { source: 'aws_profile', provider: iniProvider({ profile: s.awsProfile }) };
@@ -151,6 +127,34 @@ export function chooseCredentials(element: ConfigElement, s: CredentialSettings,
     return { source: 'shared_credentials', provider: iniProvider({ filepath: c.path, profile: c.profile_name }) };
   }
   return { source: 'default chain', provider: undefined };
+}
+
+/** STS AssumeRole (Aws::AssumeRoleCredentials), signed with the static keys when given. */
+function assumeRoleProvider(c: ParamsOf<typeof assumeRoleParams>, s3Region: string, staticKeys: AwsCredentialIdentity | undefined): AwsCredentialIdentityProvider {
+  const stsConfig = {
+    region: c.sts_region ?? s3Region,
+    ...(c.sts_endpoint_url ? { endpoint: c.sts_endpoint_url } : {}),
+    ...(staticKeys ? { credentials: staticKeys } : {}),
+  };
+  const input = {
+    RoleArn: c.role_arn,
+    RoleSessionName: c.role_session_name,
+    Policy: c.policy,
+    DurationSeconds: c.duration_seconds,
+    ExternalId: c.external_id,
+  };
+  // The S3 client memoizes a provider function and calls it again when
+  // `expiration` is near, which is Aws::AssumeRoleCredentials' refresh.
+  return lazyProvider(async () => {
+    const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/nested-clients/sts');
+    const sts = new STSClient(stsConfig);
+    return async (): Promise<AwsCredentialIdentity> => {
+      const out = await sts.send(new AssumeRoleCommand(input));
+      const cr = out.Credentials;
+      if (!cr?.AccessKeyId || !cr.SecretAccessKey) throw new Error(`STS AssumeRole for ${c.role_arn} returned no credentials`);
+      return { accessKeyId: cr.AccessKeyId, secretAccessKey: cr.SecretAccessKey, sessionToken: cr.SessionToken, expiration: cr.Expiration };
+    };
+  });
 }
 
 /**
