@@ -24,8 +24,8 @@ import { childMemory, hostileRun, rng, slowloris } from '../support/hostile.ts';
  * (malloc arenas, compile cache); this run measured 202–211 MB on a loaded 2-core machine (239–253 MB before plugins
  * were loaded on demand and malloc was tuned). More than bench/hostile.ts's seed-config 129 MB because of the
  * `<match **>` file output: the 5,000-character tag's chunk fails with ENAMETOOLONG and, as in Fluentd, the retrying
- * output retries it first and writes nothing behind it, so the memory buffer holds the accepted hostile bodies of every other tag (up to its
- * total_limit_size) until the test ends. The bound leaves ~25% for a slower CI machine. */
+ * output tries that chunk first and writes nothing behind it, so its memory buffer keeps the accepted hostile bodies
+ * of every other tag (up to total_limit_size) until the test ends. The bound leaves ~25% for a slower CI machine. */
 const PEAK_RSS_BOUND_MB = 260;
 const HEADER_CASES = 200;
 const SLOWLORIS = 50;
