@@ -2,8 +2,13 @@
 // event lines raw into the same stream, as Fluentd's `$log.write` does, so
 // they interleave with log lines exactly as in a fluentd container.
 
+import { createRequire } from 'node:module';
 import { pino, type Logger, type DestinationStream, type Level } from 'pino';
-import pretty from 'pino-pretty';
+import type pinoPretty from 'pino-pretty';
+
+/** pino-pretty (and its colour and date packages) is loaded only for a pretty log: a TTY or `pretty: true`. */
+const pretty = (options: pinoPretty.PrettyOptions): DestinationStream =>
+  (createRequire(import.meta.url)('pino-pretty') as typeof pinoPretty)(options);
 
 export interface ProcessLog {
   readonly log: Logger;

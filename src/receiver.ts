@@ -11,20 +11,7 @@ import { findPlaceholders, type ConfigProblem } from './config/placeholders.ts';
 import type { ConfigElement } from './params/element.ts';
 import type { ParamSchema } from './params/param-schema.ts';
 import { Pipeline } from './router/pipeline.ts';
-import { pluginRegistry, type PluginRegistry } from './router/plugin-registry.ts';
-import { HttpInput } from './input/http.ts';
-import { PrometheusInput, PrometheusMonitorInput, PrometheusOutputMonitorInput } from './input/prometheus.ts';
-import { teleportInput } from './input/teleport.ts';
-import { configureEmbedded } from './event-handler/start/embedded.ts';
-import { MonitorAgentInput } from './input/monitor-agent.ts';
-import { RecordTransformerFilter } from './filter/record-transformer.ts';
-import { DedupFilter } from './filter/dedup.ts';
-import { StdoutOutput } from './output/stdout.ts';
-import { NullOutput } from './output/null.ts';
-import { RelabelOutput } from './output/relabel.ts';
-import { FileOutput } from './output/file.ts';
-import { S3Output } from './output/s3.ts';
-import { SecondaryFileMatch } from './output/secondary-file.ts';
+import { loadPlugins, pluginTypes, type PluginCatalog } from './router/plugin-registry.ts';
 import { buffered } from './buffer/buffered-plugin.ts';
 import { createProcessLog, type LogOptions, type ProcessLog } from './log.ts';
 import { applyWorkerSections } from './params/workers.ts';
@@ -49,12 +36,36 @@ export const systemParams = {
   rpc_endpoint: { type: 'string', desc: 'Not supported.' },
 } as const satisfies ParamSchema;
 
-/** Every plugin class; each one's `static type` is its @type name. */
-export const registry: PluginRegistry = pluginRegistry({
-  inputs: [HttpInput, PrometheusInput, PrometheusOutputMonitorInput, PrometheusMonitorInput, MonitorAgentInput, teleportInput({ configure: configureEmbedded })],
-  filters: [RecordTransformerFilter, DedupFilter],
-  outputs: [StdoutOutput, NullOutput, RelabelOutput, buffered(FileOutput), buffered(S3Output), SecondaryFileMatch],
-});
+/**
+ * Every plugin type, each with the loader of its class (whose `static type` is the key): a
+ * module and the packages it pulls in (AWS SDK, gRPC + protobuf, prom-client, fastify) are
+ * imported only when the config names the type (issue 12.8: idle RSS).
+ */
+export const catalog: PluginCatalog = {
+  inputs: {
+    http: async () => (await import('./input/http.ts')).HttpInput,
+    prometheus: async () => (await import('./input/prometheus.ts')).PrometheusInput,
+    prometheus_output_monitor: async () => (await import('./input/prometheus.ts')).PrometheusOutputMonitorInput,
+    prometheus_monitor: async () => (await import('./input/prometheus.ts')).PrometheusMonitorInput,
+    monitor_agent: async () => (await import('./input/monitor-agent.ts')).MonitorAgentInput,
+    teleport: async () => {
+      const [{ teleportInput }, { configureEmbedded }] = await Promise.all([import('./input/teleport.ts'), import('./event-handler/start/embedded.ts')]);
+      return teleportInput({ configure: configureEmbedded });
+    },
+  },
+  filters: {
+    record_transformer: async () => (await import('./filter/record-transformer.ts')).RecordTransformerFilter,
+    dedup: async () => (await import('./filter/dedup.ts')).DedupFilter,
+  },
+  outputs: {
+    stdout: async () => (await import('./output/stdout.ts')).StdoutOutput,
+    null: async () => (await import('./output/null.ts')).NullOutput,
+    relabel: async () => (await import('./output/relabel.ts')).RelabelOutput,
+    file: async () => buffered((await import('./output/file.ts')).FileOutput),
+    s3: async () => buffered((await import('./output/s3.ts')).S3Output),
+    secondary_file: async () => (await import('./output/secondary-file.ts')).SecondaryFileMatch,
+  },
+};
 
 export interface ReceiverOptions extends LogOptions {
   configPath: string;
@@ -94,7 +105,7 @@ export interface LoadedReceiver {
   restartWorkerInterval: number;
 }
 
-export function loadReceiver(opts: ReceiverOptions): LoadedReceiver {
+export async function loadReceiver(opts: ReceiverOptions): Promise<LoadedReceiver> {
   const parseWarnings: ConfigProblem[] = [];
   const root = parseConfigFile(opts.configPath, { warn: (message, pos) => parseWarnings.push({ message, pos }) });
   const placeholders = findPlaceholders(root);
@@ -111,6 +122,7 @@ export function loadReceiver(opts: ReceiverOptions): LoadedReceiver {
   for (const w of [...parseWarnings, ...placeholders]) log.warn({ config: `${w.pos.file}:${w.pos.line}` }, w.message);
   // AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL (seconds): how often dropped-for-no-<match> events are summed up in the log.
   const summary = Number(process.env.AUDITRELAY_UNMATCHED_SUMMARY_INTERVAL);
+  const registry = await loadPlugins(catalog, pluginTypes(root));
   const agent = new Pipeline(root, {
     log, hostname: hostname(), workerId, workers, writeLogLine: processLog.writeLine,
     ...(summary > 0 ? { unmatchedSummaryInterval: summary } : {}),
@@ -123,7 +135,7 @@ export function loadReceiver(opts: ReceiverOptions): LoadedReceiver {
 }
 
 export async function startReceiver(opts: ReceiverOptions): Promise<Receiver> {
-  return runLoaded(loadReceiver(opts));
+  return runLoaded(await loadReceiver(opts));
 }
 
 /** Starts what loadReceiver built (start-up, and a reload once the new config validated). */

@@ -4,6 +4,7 @@
 
 import cluster from 'node:cluster';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { flushCompileCache } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import type { Level } from 'pino';
 import { AuditrelayError } from '../errors.ts';
@@ -90,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** workers > 1: this process supervises (src/cli/supervisor.ts); -1 = keep running. */
-function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): number {
+async function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): Promise<number> {
   try {
     startPrimary({ configPath, level, destination: v.log, workers, notes: v.notes });
     if (v.pidFile !== undefined) writePidFile(v.pidFile);
@@ -121,6 +122,9 @@ async function serve(configPath: string, level: Level | undefined, v: FluentdOpt
     const { ReloadableReceiver } = await import('./reload.ts');
     const worker = { workers: v.workers };
     const reloadable = new ReloadableReceiver(await startReceiver({ configPath, level, destination: v.log, ...worker }), configPath, worker);
+    // Every module this config needs is loaded: write the compile cache now (bin/auditrelay sets
+    // NODE_COMPILE_CACHE), not only at a clean exit, which a killed receiver never reaches.
+    flushCompileCache();
     const receiver = { get log() { return reloadable.current.log; }, close: () => reloadable.current.close(), flushAll: () => reloadable.current.flushAll() };
     // A cluster worker: the primary logged the notes and owns the pid file.
     if (cluster.isWorker) {
@@ -165,7 +169,7 @@ async function serve(configPath: string, level: Level | undefined, v: FluentdOpt
 async function dryRun(configPath: string, level: Level | undefined, v: FluentdOptions): Promise<number> {
   try {
     const { loadReceiver } = await import('../receiver.ts');
-    const { processLog, placeholders } = loadReceiver({ configPath, level, destination: v.log });
+    const { processLog, placeholders } = await loadReceiver({ configPath, level, destination: v.log });
     for (const line of v.notes) processLog.log.info(line);
     if (placeholders.length > 0) {
       processLog.flush();

@@ -61,7 +61,7 @@ export class ReloadableReceiver {
     log.info({ signal, path: this.#configPath }, 'reloading config');
     let loaded;
     try {
-      loaded = loadReceiver({ ...this.#worker, configPath: this.#configPath, processLog: old.processLog });
+      loaded = await loadReceiver({ ...this.#worker, configPath: this.#configPath, processLog: old.processLog });
     } catch (err) {
       const message = err instanceof AuditrelayError ? err.message : (err as Error)?.message ?? String(err);
       log.error({ signal, error: message }, `config reload failed, keeping the running configuration: ${message}`);

@@ -26,13 +26,13 @@ export type ValidateAnswer =
   | { readonly ok: true; readonly restartWorkerInterval: number }
   | { readonly ok: false; readonly code: string | undefined; readonly message: string; readonly stack: string | undefined };
 
-export function validateWorkers(r: ValidateRequest): ValidateAnswer {
+export async function validateWorkers(r: ValidateRequest): Promise<ValidateAnswer> {
   const processLog = createProcessLog({ level: r.level, destination: r.destination });
   const quiet = createProcessLog({ level: 'silent' });
   try {
     let restartWorkerInterval = 0;
     for (let id = 0; id < r.workers; id++) {
-      const loaded = loadReceiver({ configPath: r.configPath, processLog: id === 0 ? processLog : quiet, workers: r.workers, workerId: id });
+      const loaded = await loadReceiver({ configPath: r.configPath, processLog: id === 0 ? processLog : quiet, workers: r.workers, workerId: id });
       restartWorkerInterval = loaded.restartWorkerInterval;
     }
     return { ok: true, restartWorkerInterval };
@@ -45,7 +45,7 @@ export function validateWorkers(r: ValidateRequest): ValidateAnswer {
 }
 
 if (import.meta.main) {
-  const answer = validateWorkers(JSON.parse(process.argv[2]!) as ValidateRequest);
+  const answer = await validateWorkers(JSON.parse(process.argv[2]!) as ValidateRequest);
   writeSync(ANSWER_FD, `${JSON.stringify(answer)}\n`);
   process.exit(0);
 }

@@ -67,7 +67,7 @@ function notJson(body: Buffer, cause?: unknown): InputError {
   if (body.length <= LOG_TEXT_LIMIT) return new InputError('AR_HTTP_NOT_JSON', `${prefix}${body.toString('latin1')}`, { cause });
   // The answer echoes every byte; the message (what the log shows) only the start.
   return new InputError('AR_HTTP_NOT_JSON', `${prefix}${body.toString('latin1', 0, LOG_TEXT_LIMIT)}… (${body.length - LOG_TEXT_LIMIT} more bytes)`,
-    { cause, answer: Buffer.concat([Buffer.from(prefix), body]) });
+    { cause, answer: [Buffer.from(prefix), body] });
 }
 
 /** Valid JSON that is no record (`123`, `"str"`): say so instead of "not json". */

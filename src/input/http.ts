@@ -272,8 +272,8 @@ export class HttpInput implements Input {
       note.tag = tag;
     } catch (err) {
       if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: (err as Error).name, error: clipForLog((err as Error).message) }, 'failed to process request');
-      const answer = (err as { answer?: Buffer }).answer ?? Buffer.from((err as Error).message, 'latin1');
-      const message = Buffer.concat([Buffer.from('400 Bad Request\n'), answer, Buffer.from('\n')]);
+      const answer = (err as { answer?: readonly Buffer[] }).answer ?? [Buffer.from((err as Error).message, 'latin1')];
+      const message = Buffer.concat([Buffer.from('400 Bad Request\n'), ...answer, Buffer.from('\n')]);
       return sendResponse(res, 400, REASONS[400], [...TEXT_PLAIN, ...cors], message, keepAlive);
     }
     try {

@@ -9,15 +9,13 @@
 // @aws-sdk/credential-provider-web-identity, IMDS/ECS via
 // @smithy/credential-provider-imds, profiles via @aws-sdk/credential-provider-ini.
 // Returning undefined leaves the client on the SDK default chain (env,
-// shared files, web identity env, SSO, ECS, IMDS).
+// shared files, web identity env, SSO, ECS, IMDS). Each provider package is
+// imported on the provider's first call, so only the configured one is ever
+// loaded (issue 12.8: the four together cost the receiver's RSS ~10 MB).
 
-import { AssumeRoleCommand, STSClient } from '@aws-sdk/nested-clients/sts';
-import { fromTokenFile } from '@aws-sdk/credential-provider-web-identity';
-import { fromContainerMetadata, fromInstanceMetadata } from '@smithy/credential-provider-imds';
-import { fromIni } from '@aws-sdk/credential-provider-ini';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider } from '@smithy/types';
 import type { ConfigElement } from '../params/element.ts';
-import type { ParamSchema } from '../params/param-schema.ts';
+import type { ParamSchema, ParamsOf } from '../params/param-schema.ts';
 import { configureParams } from '../params/params.ts';
 import { ConfigError } from '../params/errors.ts';
 
@@ -83,30 +81,10 @@ export function chooseCredentials(element: ConfigElement, s: CredentialSettings,
   if (assume) {
     const c = configureParams(assumeRoleParams, assume, warn);
     noProxy(c.sts_http_proxy, assume);
-    const sts = new STSClient({
-      region: c.sts_region ?? s.s3Region,
-      ...(c.sts_endpoint_url ? { endpoint: c.sts_endpoint_url } : {}),
-      ...(staticKeys ? { credentials: staticKeys } : {}),
-    });
-    const input = {
-      RoleArn: c.role_arn,
-      RoleSessionName: c.role_session_name,
-      Policy: c.policy,
-      DurationSeconds: c.duration_seconds,
-      ExternalId: c.external_id,
-    };
-    // The S3 client memoizes a provider function and calls it again when
-    // `expiration` is near, which is Aws::AssumeRoleCredentials' refresh.
-    const provider = async (): Promise<AwsCredentialIdentity> => {
-      const out = await sts.send(new AssumeRoleCommand(input));
-      const cr = out.Credentials;
-      if (!cr?.AccessKeyId || !cr.SecretAccessKey) throw new Error(`STS AssumeRole for ${c.role_arn} returned no credentials`);
-      return { accessKeyId: cr.AccessKeyId, secretAccessKey: cr.SecretAccessKey, sessionToken: cr.SessionToken, expiration: cr.Expiration };
-    };
-    return { source: 'assume_role_credentials', provider };
+    return { source: 'assume_role_credentials', provider: assumeRoleProvider(c, s.s3Region, staticKeys) };
   }
   if (staticKeys) return { source: 'aws_key_id', provider: staticKeys };
-  if (s.awsProfile) return { source: 'aws_profile', provider: fromIni({ profile: s.awsProfile }) };
+  if (s.awsProfile) return { source: 'aws_profile', provider: iniProvider({ profile: s.awsProfile }) };
   if (s.awsCredentialProcess) {
     throw new ConfigError('AR_CONF_UNSUPPORTED', element.params.get('aws_credential_process')?.pos ?? element.pos,
       "aws_credential_process is not supported yet; put `credential_process = <command>` in a profile of ~/.aws/config and set aws_profile to it");
@@ -114,14 +92,15 @@ export function chooseCredentials(element: ConfigElement, s: CredentialSettings,
   if (web) {
     const c = configureParams(webIdentityParams, web, warn);
     noProxy(c.sts_http_proxy, web);
-    const provider = fromTokenFile({
+    const init = {
       roleArn: c.role_arn,
       roleSessionName: c.role_session_name,
       webIdentityTokenFile: c.web_identity_token_file,
       policy: c.policy,
       durationSeconds: c.duration_seconds,
       clientConfig: { region: c.sts_region ?? s.s3Region, ...(c.sts_endpoint_url ? { endpoint: c.sts_endpoint_url } : {}) },
-    });
+    };
+    const provider = lazyProvider(async () => (await import('@aws-sdk/credential-provider-web-identity')).fromTokenFile(init));
     return { source: 'web_identity_credentials', provider };
   }
   if (imds) {
@@ -136,16 +115,63 @@ export function chooseCredentials(element: ConfigElement, s: CredentialSettings,
       ...(timeoutSec !== undefined ? { timeout: Math.round(timeoutSec * 1000) } : {}),
     };
     // Aws::ECSCredentials when the ECS agent's variable is set, as out_s3 does.
-    const provider = process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI
-      ? fromContainerMetadata(init)
-      : fromInstanceMetadata(init);
+    const ecs = Boolean(process.env.AWS_CONTAINER_CREDENTIALS_RELATIVE_URI);
+    const provider = lazyProvider(async () => {
+      const imdsPackage = await import('@smithy/credential-provider-imds');
+      return ecs ? imdsPackage.fromContainerMetadata(init) : imdsPackage.fromInstanceMetadata(init);
+    });
     return { source: 'instance_profile_credentials', provider };
   }
   if (shared) {
     const c = configureParams(sharedCredentialsParams, shared, warn);
-    return { source: 'shared_credentials', provider: fromIni({ filepath: c.path, profile: c.profile_name }) };
+    return { source: 'shared_credentials', provider: iniProvider({ filepath: c.path, profile: c.profile_name }) };
   }
   return { source: 'default chain', provider: undefined };
+}
+
+/** STS AssumeRole (Aws::AssumeRoleCredentials), signed with the static keys when given. */
+function assumeRoleProvider(c: ParamsOf<typeof assumeRoleParams>, s3Region: string, staticKeys: AwsCredentialIdentity | undefined): AwsCredentialIdentityProvider {
+  const stsConfig = {
+    region: c.sts_region ?? s3Region,
+    ...(c.sts_endpoint_url ? { endpoint: c.sts_endpoint_url } : {}),
+    ...(staticKeys ? { credentials: staticKeys } : {}),
+  };
+  const input = {
+    RoleArn: c.role_arn,
+    RoleSessionName: c.role_session_name,
+    Policy: c.policy,
+    DurationSeconds: c.duration_seconds,
+    ExternalId: c.external_id,
+  };
+  // The S3 client memoizes a provider function and calls it again when
+  // `expiration` is near, which is Aws::AssumeRoleCredentials' refresh.
+  return lazyProvider(async () => {
+    const { AssumeRoleCommand, STSClient } = await import('@aws-sdk/nested-clients/sts');
+    const sts = new STSClient(stsConfig);
+    return async (): Promise<AwsCredentialIdentity> => {
+      const out = await sts.send(new AssumeRoleCommand(input));
+      const cr = out.Credentials;
+      if (!cr?.AccessKeyId || !cr.SecretAccessKey) throw new Error(`STS AssumeRole for ${c.role_arn} returned no credentials`);
+      return { accessKeyId: cr.AccessKeyId, secretAccessKey: cr.SecretAccessKey, sessionToken: cr.SessionToken, expiration: cr.Expiration };
+    };
+  });
+}
+
+/**
+ * A provider that imports its package and builds the real provider on the first call (the
+ * S3 client's first request), then delegates; the S3 client memoizes it and calls it again
+ * when `expiration` is near, as it would the real one.
+ */
+function lazyProvider(load: () => Promise<AwsCredentialIdentityProvider>): AwsCredentialIdentityProvider {
+  let provider: Promise<AwsCredentialIdentityProvider> | undefined;
+  return async (props) => {
+    provider ??= load();
+    return (await provider)(props);
+  };
+}
+
+function iniProvider(init: { profile?: string | undefined; filepath?: string | undefined }): AwsCredentialIdentityProvider {
+  return lazyProvider(async () => (await import('@aws-sdk/credential-provider-ini')).fromIni(init));
 }
 
 function noProxy(proxy: string | undefined, section: ConfigElement): void {

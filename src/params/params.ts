@@ -96,10 +96,21 @@ function defaultValue(name: string, spec: ParamSpec, element: ConfigElement): un
   return d;
 }
 
+// One ajv for every schema: each instance compiles the JSON Schema meta-schema for itself
+// (validateSchema), which cost the seed-config receiver ~3.5 MB of RSS with one instance per schema (issue 12.8).
+let shared: Ajv | undefined;
+function ajv(): Ajv {
+  shared ??= new Ajv({ allErrors: false, strict: true });
+  return shared;
+}
+
 function validatorFor(schema: ParamSchema): ValidateFunction {
   let validate = validators.get(schema);
   if (validate === undefined) {
-    validate = new Ajv({ allErrors: false, strict: true }).compile(toJsonSchema(schema));
+    const json = toJsonSchema(schema);
+    validate = ajv().compile(json);
+    // The validator stands alone; the instance's cache would keep every schema it ever compiled.
+    ajv().removeSchema(json);
     validators.set(schema, validate);
   }
   return validate;

@@ -14,7 +14,7 @@ import { createFormatter } from '../format/registry.ts';
 import { EventRouter, startUnmatchedSummary, UnmatchedEvents, type Rule } from './event-router.ts';
 import { compilePatterns, type TagMatcher } from './pattern.ts';
 import { sessionTagWarnings } from './session-trap.ts';
-import type { PluginRegistry } from './plugin-registry.ts';
+import { loadedClass, type PluginRegistry } from './plugin-registry.ts';
 import { workersSeenBy } from '../params/workers.ts';
 
 
@@ -159,20 +159,22 @@ export class Pipeline {
       element.used = true;
       const matcher = compilePatterns(element.arg, element.pos);
       if (element.name === 'filter') {
-        const type = this.#typeOf(element, 'filter', Object.keys(this.#registry.filters));
-        this.#checkMultiWorkers(element, type, this.#registry.filters[type]);
-        const filter = new this.#registry.filters[type](element, this.#context(element, 'filter', type));
+        const type = this.#typeOf(element, 'filter', this.#registry.known.filters);
+        const Class = loadedClass(this.#registry.filters, 'filters', type);
+        this.#checkMultiWorkers(element, type, Class);
+        const filter = new Class(element, this.#context(element, 'filter', type));
         this.filters.push(filter);
         if (filter.precedes) preceding.push(filter);
         const entry = this.#note(element, 'filter', type, filter, inLabel);
         rules.push({ kind: 'filter', matcher, filter: talliedFilter(filter, entry.tally) });
         this.#env.log.info({ pattern: element.arg, type }, 'adding filter');
       } else {
-        const type = this.#typeOf(element, 'output', Object.keys(this.#registry.outputs));
-        this.#checkMultiWorkers(element, type, this.#registry.outputs[type]);
+        const type = this.#typeOf(element, 'output', this.#registry.known.outputs);
+        const Class = loadedClass(this.#registry.outputs, 'outputs', type);
+        this.#checkMultiWorkers(element, type, Class);
         const label = element.params.get('@label')?.value;
         if (label !== undefined) this.#checkLabel(element, label);
-        const output = new this.#registry.outputs[type](element, this.#context(element, 'output', type));
+        const output = new Class(element, this.#context(element, 'output', type));
         this.outputs.push(output);
         for (const f of preceding) f.precedes!(output);
         const entry = this.#note(element, 'output', type, output, inLabel);
@@ -185,8 +187,9 @@ export class Pipeline {
   }
 
   #addSource(element: ConfigElement): void {
-    const type = this.#typeOf(element, 'input', Object.keys(this.#registry.inputs));
-    this.#checkMultiWorkers(element, type, this.#registry.inputs[type]);
+    const type = this.#typeOf(element, 'input', this.#registry.known.inputs);
+    const Class = loadedClass(this.#registry.inputs, 'inputs', type);
+    this.#checkMultiWorkers(element, type, Class);
     const label = element.take('@label')?.value;
     if (label !== undefined) this.#checkLabel(element, label);
     const router = this.router(label);
@@ -196,7 +199,7 @@ export class Pipeline {
       tally.calls += 1;
       return router.emit(tag, events);
     };
-    const input = new this.#registry.inputs[type](element, this.#context(element, 'input', type), emit);
+    const input = new Class(element, this.#context(element, 'input', type), emit);
     this.inputs.push(input);
     this.#note(element, 'input', type, input, label, tally);
     this.#env.log.info({ type }, 'adding source');

@@ -223,11 +223,11 @@ test('workers 2: <worker 0> sections run in worker 0 only; prometheus per worker
 });
 
 /** loadReceiver on `text` (workers from its <system>); the ConfigError message, or undefined when it loads. */
-function loadError(dir: string, text: string, workerId = 0): string | undefined {
+async function loadError(dir: string, text: string, workerId = 0): Promise<string | undefined> {
   const file = join(dir, `c${Math.random().toString(16).slice(2)}.conf`);
   writeFileSync(file, text);
   try {
-    loadReceiver({ configPath: file, processLog: createProcessLog({ level: 'silent' }), workerId });
+    await loadReceiver({ configPath: file, processLog: createProcessLog({ level: 'silent' }), workerId });
     return undefined;
   } catch (err) {
     return (err as Error).message;
@@ -238,22 +238,22 @@ test('workers config errors are Fluentd\'s: <worker> ids, plugins not multi-work
   const dir = await tempDirFor(cleanup(t), 'ar-workers-conf-');
   const sys = (n: number) => `<system>\n  workers ${n}\n</system>\n`;
   const match = (inner = '') => `<match **>\n  @type null\n${inner}</match>\n`;
-  assert.equal(loadError(dir, sys(2) + '<worker 0-1>\n' + match() + '</worker>\n'), undefined);
-  assert.match(loadError(dir, sys(2) + '<worker>\n</worker>\n') ?? '', /Missing worker id on <worker> directive/);
-  assert.match(loadError(dir, sys(2) + '<worker 2>\n</worker>\n') ?? '',
+  assert.equal(await loadError(dir, sys(2) + '<worker 0-1>\n' + match() + '</worker>\n'), undefined);
+  assert.match(await loadError(dir, sys(2) + '<worker>\n</worker>\n') ?? '', /Missing worker id on <worker> directive/);
+  assert.match(await loadError(dir, sys(2) + '<worker 2>\n</worker>\n') ?? '',
     /:4: worker id 2 specified by <worker> directive is not allowed\. Available worker id is between 0 and 1 \[AR_CONF_WORKERS\]/);
-  assert.match(loadError(dir, sys(3) + '<worker 2-1>\n</worker>\n') ?? '', /greater first_worker_id<2> than last_worker_id<1>/);
-  assert.match(loadError(dir, sys(3) + '<worker 0-1>\n</worker>\n<worker 1-2>\n</worker>\n') ?? '',
+  assert.match(await loadError(dir, sys(3) + '<worker 2-1>\n</worker>\n') ?? '', /greater first_worker_id<2> than last_worker_id<1>/);
+  assert.match(await loadError(dir, sys(3) + '<worker 0-1>\n</worker>\n<worker 1-2>\n</worker>\n') ?? '',
     /specified worker_id<1> collisions is detected on <worker> directive\. Available worker id\(s\): \[2\]/);
-  assert.match(loadError(dir, sys(2) + '<worker 0>\n  <system>\n  </system>\n</worker>\n') ?? '', /<worker> section cannot have <system> directive/);
+  assert.match(await loadError(dir, sys(2) + '<worker 0>\n  <system>\n  </system>\n</worker>\n') ?? '', /<worker> section cannot have <system> directive/);
   const dedup = `<filter **>\n  @type dedup\n  path ${dir}/dedup\n  key uid\n</filter>\n`;
-  assert.match(loadError(dir, sys(2) + dedup + match()) ?? '', /Plugin 'dedup' does not support multi workers configuration \(DedupFilter\)/);
-  assert.equal(loadError(dir, sys(2) + `<worker 0>\n${dedup}${match()}</worker>\n`), undefined, 'inside <worker 0> it sees workers 1');
+  assert.match(await loadError(dir, sys(2) + dedup + match()) ?? '', /Plugin 'dedup' does not support multi workers configuration \(DedupFilter\)/);
+  assert.equal(await loadError(dir, sys(2) + `<worker 0>\n${dedup}${match()}</worker>\n`), undefined, 'inside <worker 0> it sees workers 1');
   const filePath = `  <buffer>\n    @type file\n    path ${dir}/buf.*.log\n  </buffer>\n`;
   const fileOut = `<match **>\n  @type file\n  path ${dir}/out\n${filePath}</match>\n`;
-  assert.match(loadError(dir, sys(2) + fileOut) ?? '',
+  assert.match(await loadError(dir, sys(2) + fileOut) ?? '',
     /Plugin 'file' does not support multi workers configuration \(Fluent::Plugin::FileBuffer\): file buffer with multi workers should be configured to use directory 'path'/);
-  assert.equal(loadError(dir, sys(1) + fileOut), undefined);
+  assert.equal(await loadError(dir, sys(1) + fileOut), undefined);
   // "#{worker_id}": $SERVERENGINE_WORKER_ID, '' outside a worker (literal_parser.rb).
   const before = process.env.SERVERENGINE_WORKER_ID;
   process.env.SERVERENGINE_WORKER_ID = '1';

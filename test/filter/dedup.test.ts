@@ -260,7 +260,7 @@ test('a key stored in the buffer but missing from the journal (kill between appe
 test('fsync follows the file buffer after the filter unless set', async (t) => {
   const defer = cleanup(t);
   const dir = tempDir(defer, 'ar-dedup-fsync-');
-  const fsyncOf = (dedupExtra: string, bufferFsync: string): boolean => {
+  const fsyncOf = async (dedupExtra: string, bufferFsync: string): Promise<boolean> => {
     const confPath = join(dir, 'fluent.conf');
     writeFileSync(confPath, `<filter test.log>
   @type dedup
@@ -281,13 +281,13 @@ test('fsync follows the file buffer after the filter unless set', async (t) => {
   </buffer>
 </match>
 `);
-    const { agent } = loadReceiver({ configPath: confPath, processLog: { log: pino({ level: 'silent' }), writeLine: () => {}, flush: () => {} } });
+    const { agent } = await loadReceiver({ configPath: confPath, processLog: { log: pino({ level: 'silent' }), writeLine: () => {}, flush: () => {} } });
     return (agent.filters[0] as DedupFilter).fsync;
   };
-  assert.equal(fsyncOf('', ''), false);
-  assert.equal(fsyncOf('', 'fsync true'), true);
-  assert.equal(fsyncOf('fsync false', 'fsync true'), false);
-  assert.equal(fsyncOf('fsync true', ''), true);
+  assert.equal(await fsyncOf('', ''), false);
+  assert.equal(await fsyncOf('', 'fsync true'), true);
+  assert.equal(await fsyncOf('fsync false', 'fsync true'), false);
+  assert.equal(await fsyncOf('fsync true', ''), true);
 });
 
 /** `bin/auditrelay -c conf` as a child; resolves once it listens (port from its "listening http" line). */

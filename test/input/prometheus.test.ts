@@ -199,7 +199,7 @@ test('/readyz: 503 while a source is not listening (before start)', async (t) =>
   defer(() => rm(dir, { recursive: true, force: true }));
   const confPath = join(dir, 'fluent.conf');
   await writeFile(confPath, `<source>\n  @type http\n  @id in_http\n  port 0\n</source>\n${PROMETHEUS}<match **>\n  @type null\n</match>\n`);
-  const { agent } = loadReceiver({ configPath: confPath, level: 'fatal' });
+  const { agent } = await loadReceiver({ configPath: confPath, level: 'fatal' });
   const prom = agent.plugins.find((e) => e.plugin instanceof PrometheusInput)!.plugin as PrometheusInput;
   assert.deepEqual(prom.notReady(), ['source in_http (@type http) is not listening']);
   assert.deepEqual(agent.plugins.map((e) => `${e.category}:${e.type}:${e.pluginId}`),
@@ -213,7 +213,7 @@ test('a bad metrics_path or <labels> entry is one error naming file:line and the
   const confPath = join(dir, 'fluent.conf');
   for (const [param, value] of [['metrics_path', 'metrics'], ['aggregated_metrics_path', '/readyz'], ['metrics_path', '/status.json']]) {
     await writeFile(confPath, `<source>\n  @type prometheus\n  ${param} ${value}\n</source>\n`);
-    assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
+    await assert.rejects(loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'AR_CONF_BAD_VALUE');
       assert.match(err.message, new RegExp(`fluent\\.conf:3.*${param} '${value}' must be a path starting with '/' other than /healthz, /readyz, /status\\.json`));
       return true;
@@ -221,7 +221,7 @@ test('a bad metrics_path or <labels> entry is one error naming file:line and the
   }
   for (const [line, says] of [['tag $.tag', /record accessor syntax is not available/], ['type x', /label name 'type' is not a free Prometheus label name/]] as const) {
     await writeFile(confPath, `<source>\n  @type prometheus_output_monitor\n  <labels>\n    ${line}\n  </labels>\n</source>\n`);
-    assert.throws(() => loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
+    await assert.rejects(loadReceiver({ configPath: confPath, level: 'fatal' }), (err: Error & { code?: string }) => {
       assert.equal(err.code, 'AR_CONF_BAD_VALUE');
       assert.match(err.message, /fluent\.conf:4/);
       assert.match(err.message, says);

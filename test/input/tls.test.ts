@@ -89,15 +89,15 @@ test('an encrypted PKCS#8 server key opens as well as the legacy Proc-Type form'
   assert.match(readFileSync(pkcs8, 'utf8'), /BEGIN ENCRYPTED PRIVATE KEY/);
   const conf = join(certs.dir, 'pkcs8.conf');
   writeFileSync(conf, seedSource({ ...certs, serverKey: pkcs8, passphrase: 'pkcs8-pass' }) + '<match **>\n  @type null\n</match>\n');
-  assert.doesNotThrow(() => loadReceiver({ configPath: conf, level: 'silent' }));
+  await assert.doesNotReject(loadReceiver({ configPath: conf, level: 'silent' }));
   writeFileSync(conf, seedSource({ ...certs, serverKey: pkcs8, passphrase: 'nope' }) + '<match **>\n  @type null\n</match>\n');
-  assert.throws(() => loadReceiver({ configPath: conf, level: 'silent' }), { code: 'AR_CONF_BAD_KEY' });
+  await assert.rejects(loadReceiver({ configPath: conf, level: 'silent' }), { code: 'AR_CONF_BAD_KEY' });
 });
 
 test('encrypted server key: the right passphrase starts, a wrong one is a clear start-up error', async () => {
   const bad = join(certs.dir, 'bad.conf');
   writeFileSync(bad, seedSource({ ...certs, passphrase: 'wrong' }) + '<match **>\n  @type null\n</match>\n');
-  assert.throws(() => loadReceiver({ configPath: bad, level: 'silent' }), (err: Error & { code?: string }) => {
+  await assert.rejects(loadReceiver({ configPath: bad, level: 'silent' }), (err: Error & { code?: string }) => {
     assert.equal(err.code, 'AR_CONF_BAD_KEY');
     assert.match(err.message, /bad\.conf:\d+: private key .* could not be decrypted with private_key_passphrase/);
     return true;

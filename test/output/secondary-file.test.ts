@@ -104,9 +104,9 @@ test('receiver: <secondary> is read (no unused warning); <match> @type secondary
   const d = await dir(t);
   const good = join(d, 'good.conf');
   await writeFile(good, s3Match(sec(`    @type secondary_file\n    directory ${d}\n    append true`)).replace('@type memory', `@type file\n    path ${join(d, 'buf')}`));
-  const { root } = loadReceiver({ configPath: good, level: 'silent' });
+  const { root } = await loadReceiver({ configPath: good, level: 'silent' });
   assert.deepEqual(unusedWarnings(root).map((w) => w.message), []);
   const bad = join(d, 'bad.conf');
   await writeFile(bad, `<match x>\n  @type secondary_file\n  directory ${d}\n</match>\n`);
-  assert.throws(() => loadReceiver({ configPath: bad, level: 'silent' }), { message: /This plugin can only be used in the <secondary> section/ });
+  await assert.rejects(loadReceiver({ configPath: bad, level: 'silent' }), { message: /This plugin can only be used in the <secondary> section/ });
 });

@@ -20,10 +20,13 @@ import { rawRequest } from '../support/receiver.ts';
 import { MtlsClient } from '../e2e/harness.ts';
 import { childMemory, hostileRun, rng, slowloris } from '../support/hostile.ts';
 
-/** Peak VmHWM of the child over the whole run. Idle receiver: ~135 MB with bin/auditrelay's flags; this run measured
- * 239–253 MB (bench/hostile.ts peaked at 1,116 MB before the balance pre-check and the log clipping). The issue's 150 MB
- * target is not met yet: this bound catches a return of the unbounded growth, not the target. */
-const PEAK_RSS_BOUND_MB = 320;
+/** Peak VmHWM of the child over the whole run. Idle receiver: ~97 MB with bin/auditrelay's flags and environment
+ * (malloc arenas, compile cache); this run measured 202–211 MB on a loaded 2-core machine (239–253 MB before plugins
+ * were loaded on demand and malloc was tuned). More than bench/hostile.ts's seed-config 129 MB because of the
+ * `<match **>` file output: the 5,000-character tag's chunk fails with ENAMETOOLONG and, as in Fluentd, the retrying
+ * output tries that chunk first and writes nothing behind it, so its memory buffer keeps the accepted hostile bodies
+ * of every other tag (up to total_limit_size) until the test ends. The bound leaves ~25% for a slower CI machine. */
+const PEAK_RSS_BOUND_MB = 260;
 const HEADER_CASES = 200;
 const SLOWLORIS = 50;
 
@@ -119,7 +122,8 @@ test('seeded fuzzer against a seed-config child: Fluentd answers, no crash, no s
   const written = await filesUnder(w.dir);
   const stray = written.filter((f) => !f.startsWith('buffer/') && !f.startsWith('out/') && f !== 'fluent.conf');
   const newTmp = (await readdir(tmpdir())).filter((e) => !tmpBefore.has(e) && /^(x|etc|c|\.\.|%2e)/i.test(e));
-  const newRepo = (await readdir(REPO_ROOT)).filter((e) => !repoBefore.has(e));
+  // .cache is the install's Node compile cache (bin/auditrelay), made by the first receiver started from this checkout.
+  const newRepo = (await readdir(REPO_ROOT)).filter((e) => !repoBefore.has(e) && e !== '.cache');
 
   t.diagnostic(`seed ${seed}: ${done} body cases + 20 during slowloris + ${headerAnswers} header cases = ${done + 20 + headerAnswers}; ` +
     `headers ${[...headerTally].map(([k, v]) => `${k} ×${v}`).join(', ')}; ${slow.closed()}/${slow.opened} slowloris closed by the server ` +

@@ -1,8 +1,10 @@
-// The plugin registry maps each class by its own `static type` (the name is written once, on the class).
+// The plugin registry: the catalog names every type and loads its class only when a config
+// names it; each loaded class's `static type` is its key.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { registry } from '../../src/receiver.ts';
-import { pluginRegistry, type FilterClass } from '../../src/router/plugin-registry.ts';
+import { catalog } from '../../src/receiver.ts';
+import { loadPlugins, pluginTypes, type FilterClass } from '../../src/router/plugin-registry.ts';
+import { parseConfigString } from '../../src/config/parser.ts';
 import { HttpInput } from '../../src/input/http.ts';
 import { DedupFilter } from '../../src/filter/dedup.ts';
 import { RecordTransformerFilter } from '../../src/filter/record-transformer.ts';
@@ -14,13 +16,16 @@ import { S3Output } from '../../src/output/s3.ts';
 import { SecondaryFileMatch } from '../../src/output/secondary-file.ts';
 import { BufferedOutput } from '../../src/buffer/buffered-output.ts';
 
-test('every registered class is keyed by its static type', () => {
+test('every catalog entry loads a class keyed by its static type', async () => {
+  const registry = await loadPlugins(catalog);
   for (const kind of ['inputs', 'filters', 'outputs'] as const) {
+    assert.deepEqual(Object.keys(registry[kind]), registry.known[kind], kind);
     for (const [key, Class] of Object.entries(registry[kind])) assert.equal(key, Class.type, `${kind}.${key}`);
   }
 });
 
-test('the receiver registers exactly the Fluentd plugin types we implement', () => {
+test('the receiver registers exactly the Fluentd plugin types we implement', async () => {
+  const registry = await loadPlugins(catalog);
   assert.deepEqual(Object.keys(registry.inputs).sort(), ['http', 'monitor_agent', 'prometheus', 'prometheus_monitor', 'prometheus_output_monitor', 'teleport']);
   assert.equal(registry.inputs.http, HttpInput);
   assert.deepEqual(Object.keys(registry.filters), [RecordTransformerFilter.type, DedupFilter.type]);
@@ -37,7 +42,21 @@ test('the receiver registers exactly the Fluentd plugin types we implement', () 
   assert.ok(registry.outputs.file!.prototype instanceof BufferedOutput, 'file is a sink inside a BufferedOutput');
 });
 
-test('two classes claiming one type are refused', () => {
-  const Twin = class extends RecordTransformerFilter {} as FilterClass;
-  assert.throws(() => pluginRegistry({ inputs: [], filters: [RecordTransformerFilter, Twin], outputs: [] }), /two filter plugins claim @type record_transformer/);
+test('a catalog key that is not its class\'s static type is refused', async () => {
+  const filters = { dedup: async (): Promise<FilterClass> => RecordTransformerFilter };
+  await assert.rejects(loadPlugins({ inputs: {}, filters, outputs: {} }), /the filters catalog loads @type dedup as a class whose static type is record_transformer/);
+});
+
+test('only the types a config names are loaded; every type stays known for the "supported" list', async () => {
+  const root = parseConfigString(`<source>\n  @type http\n</source>\n<filter **>\n  @type record_transformer\n</filter>
+<match a>\n  @type relabel\n  @label @X\n</match>\n<match b>\n  @type nope\n</match>\n<label @X>\n  <match **>\n    @type null\n  </match>\n</label>\n`, 'fluent.conf', '.');
+  const types = pluginTypes(root);
+  assert.deepEqual([...types.inputs], ['http']);
+  assert.deepEqual([...types.filters], ['record_transformer']);
+  assert.deepEqual([...types.outputs], ['relabel', 'nope', 'null']);
+  const registry = await loadPlugins(catalog, types);
+  assert.deepEqual(Object.keys(registry.inputs), ['http']);
+  assert.deepEqual(Object.keys(registry.outputs), ['null', 'relabel'], 'an unknown name is left to the pipeline to refuse');
+  assert.deepEqual(registry.known.outputs, ['stdout', 'null', 'relabel', 'file', 's3', 'secondary_file']);
+  assert.deepEqual(registry.known.inputs, ['http', 'prometheus', 'prometheus_output_monitor', 'prometheus_monitor', 'monitor_agent', 'teleport']);
 });
