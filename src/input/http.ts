@@ -25,6 +25,7 @@ import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { HttpStats, type RequestNote } from './http-stats.ts';
 import { clipForLog } from '../log.ts';
+import { EmitTurn } from './emit-turn.ts';
 
 export const params = {
   port: { type: 'integer', default: 9880, desc: 'The port to listen to.' },
@@ -46,25 +47,6 @@ export const params = {
 } as const satisfies ParamSchema;
 
 const gunzipAsync = promisify(gunzip);
-
-/**
- * One request's place in its connection's emit order. The promise a later request
- * waits on is made only when one does (pipelined requests): a keep-alive client that
- * waits for each answer costs no promise here.
- */
-class EmitTurn {
-  done = false;
-  #wake: (() => void) | undefined;
-  #waiting: Promise<void> | undefined;
-  release(): void {
-    this.done = true;
-    this.#wake?.();
-  }
-
-  wait(): Promise<void> {
-    return (this.#waiting ??= new Promise<void>((resolve) => (this.#wake = resolve)));
-  }
-}
 const inflateAsync = promisify(inflate);
 
 export class HttpInput implements Input {
