@@ -29,7 +29,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { makeCerts, type CertFiles } from '../test/support/certs.ts';
 import { seedConf, BUCKET } from '../test/e2e/harness.ts';
-import { receiverNodeFlags } from '../test/support/node-flags.ts';
+import { receiverNodeEnv, receiverNodeFlags } from '../test/support/node-flags.ts';
 import { BARE_WELL_ABOVE, verdicts, type Point } from './receiver-verdicts.ts';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
@@ -75,7 +75,9 @@ interface TargetOptions {
 interface Server { child: ChildProcess; port: number }
 
 async function start(args: string[], o: TargetOptions): Promise<Server> {
-  const child = fork(here(o.child ?? 'server-child.ts'), args, { execArgv: o.execArgv ?? [], env: o.env ?? process.env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // auditrelay runs with bin/auditrelay's environment too (bin/node-env: malloc, compile cache); bare Node with none of it.
+  const env = o.env ?? (args[0] === 'bare' ? process.env : { ...process.env, ...receiverNodeEnv() });
+  const child = fork(here(o.child ?? 'server-child.ts'), args, { execArgv: o.execArgv ?? [], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const { port } = await message<{ port: number }>(child);
   return { child, port };
 }
@@ -208,6 +210,7 @@ const out = {
   ...results,
   generatorCheck: generator,
   nodeFlags: receiverNodeFlags(),
+  nodeEnv: receiverNodeEnv({}),
   targets: verdicts(results),
 };
 const outFile = process.env.BENCH_OUT ?? here('results/receiver.json');

@@ -36,7 +36,11 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
   const { startReceiver } = await import('../src/receiver.ts');
   const { pino } = await import('pino');
   const silent = pino({ level: 'error' });
-  return startReceiver({ configPath: file, processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
+  const receiver = await startReceiver({ configPath: file, processLog: { log: silent, writeLine: () => {}, flush: () => {} } });
+  // As src/cli/receiver.ts does once it listens: a warm compile cache for the next start (bin/node-env).
+  const { flushCompileCache } = await import('node:module');
+  flushCompileCache();
+  return receiver;
 }
 
 interface Switches { preempted: number; wakeups: number }
