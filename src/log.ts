@@ -25,14 +25,48 @@ export interface LogOptions {
   pretty?: boolean;
 }
 
+/**
+ * Most bytes the log stream holds for a reader that is not keeping up (stdout piped to
+ * a stalled `docker logs`, a full disk under -o): past it, lines are dropped and counted
+ * instead of growing the heap without bound (Fluentd blocks instead: its stdout write
+ * holds the whole process, so every source stops answering).
+ */
+export const LOG_BUFFER_LIMIT = 16 * 1024 * 1024;
+
+/** Once the stream has drained, one warn line says how many lines were dropped. */
+function reportDrops(stream: NodeJS.EventEmitter, log: Logger): void {
+  let lines = 0;
+  let bytes = 0;
+  stream.on('drop', (data: string) => {
+    lines += 1;
+    bytes += Buffer.byteLength(data);
+  });
+  stream.on('drain', () => {
+    if (lines === 0) return;
+    const dropped = { dropped_writes: lines, dropped_bytes: bytes, limit_bytes: LOG_BUFFER_LIMIT };
+    lines = 0;
+    bytes = 0;
+    log.warn(dropped, `the log stream was not read fast enough: ${dropped.dropped_writes} writes of log and out_stdout lines (${dropped.dropped_bytes} bytes) were dropped while more than ${LOG_BUFFER_LIMIT} bytes waited; read stdout steadily (docker logs, the journal) or log to a file with -o`);
+  });
+}
+
 export function createProcessLog(opts: LogOptions = {}): ProcessLog {
   const level = opts.level ?? 'info';
   let stream: DestinationStream & { flushSync?: () => void };
-  if (typeof opts.destination === 'object') stream = opts.destination;
-  else if (typeof opts.destination === 'string') stream = pino.destination({ dest: opts.destination, mkdir: true, sync: false });
-  else if (opts.pretty ?? process.stdout.isTTY) stream = pretty({ colorize: true, destination: 1, sync: true });
-  else stream = pino.destination({ dest: 1, sync: false });
+  let bounded = false; // our own sonic-boom streams: dropped past LOG_BUFFER_LIMIT
+  if (typeof opts.destination === 'object') {
+    stream = opts.destination;
+  } else if (typeof opts.destination === 'string') {
+    stream = pino.destination({ dest: opts.destination, mkdir: true, sync: false, maxLength: LOG_BUFFER_LIMIT });
+    bounded = true;
+  } else if (opts.pretty ?? process.stdout.isTTY) {
+    stream = pretty({ colorize: true, destination: 1, sync: true });
+  } else {
+    stream = pino.destination({ dest: 1, sync: false, maxLength: LOG_BUFFER_LIMIT });
+    bounded = true;
+  }
   const log = pino({ level, base: undefined }, stream);
+  if (bounded) reportDrops(stream as unknown as NodeJS.EventEmitter, log);
   return {
     log,
     writeLine: (line: string) => void stream.write(line),
