@@ -11,22 +11,22 @@
 
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DiskChunk } from '../test/support/disk-chunk.ts';
 import { newS3Output, seedMatch } from '../test/support/s3-plugin.ts';
+import { receiverNodeEnv, receiverNodeFlags } from '../test/support/node-flags.ts';
 
 const MiB = 1024 * 1024;
 const FLAT_MIB = 20; // the issue's ± 20 MB
 
-// bin/auditrelay's `node_flags=...` line, so the two cannot drift apart.
-const launcher = readFileSync(new URL('../bin/auditrelay', import.meta.url), 'utf8');
-const nodeFlags = (/^node_flags=(.*)$/m.exec(launcher)?.[1] ?? '').split(/\s+/).filter(Boolean);
+// bin/auditrelay's flags and environment (bin/node-flags, bin/node-env), so the two cannot drift apart.
+const nodeFlags = receiverNodeFlags();
 if (!nodeFlags.every((f) => process.execArgv.includes(f))) {
-  const r = spawnSync(process.execPath, [...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit' });
+  const r = spawnSync(process.execPath, [...nodeFlags, ...process.execArgv, ...process.argv.slice(1)], { stdio: 'inherit', env: { ...process.env, ...receiverNodeEnv() } });
   process.exit(r.status ?? 1);
 }
 
