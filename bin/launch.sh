@@ -23,3 +23,14 @@ launch() {
   echo "$name: the pinned Node 24 ($pinned) is missing and no Node >= 24 is on PATH${major:+ (found Node $major)} — run \`npm ci\` in $root first" >&2
   exit 127
 }
+
+# node_env DIR: export the variables of DIR/node-env that are not set yet (`@root@` is the
+# install directory): malloc settings and Node's compile cache, for every launcher.
+node_env() {
+  env_root=$(cd "$1/.." && pwd)
+  while IFS= read -r line; do
+    case "$line" in '' | '#'*) continue ;; esac
+    name=${line%%=*}
+    printenv "$name" >/dev/null || export "$name=$(printf '%s' "${line#*=}" | sed "s|@root@|$env_root|g")"
+  done < "$1/node-env"
+}

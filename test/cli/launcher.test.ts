@@ -51,19 +51,19 @@ test('bin/auditrelay runs the receiver with the flags of bin/node-flags (what th
   assert.deepEqual(JSON.parse(r.stdout), flags);
 });
 
-test('bin/auditrelay sets the environment of bin/node-env, each variable only when it is not set', (t) => {
+for (const [name, script] of [['auditrelay', 'receiver.ts'], ['auditrelay-event-handler', 'exporter.ts']] as const) test(`bin/${name} sets the environment of bin/node-env, each variable only when it is not set`, (t) => {
   const dir = copyOfBin(t);
   symlinkSync(NODE_MODULES, join(dir, 'node_modules'));
   mkdirSync(join(dir, 'src', 'cli'), { recursive: true });
-  writeFileSync(join(dir, 'src', 'cli', 'receiver.ts'), 'process.stdout.write(JSON.stringify(process.env));\n');
+  writeFileSync(join(dir, 'src', 'cli', script), 'process.stdout.write(JSON.stringify(process.env));\n');
   const base = { PATH: process.env.PATH ?? '/usr/bin:/bin' };
   const want = receiverNodeEnv(base, dir);
   assert.deepEqual(Object.keys(want).sort(), ['MALLOC_ARENA_MAX', 'MALLOC_MMAP_THRESHOLD_', 'NODE_COMPILE_CACHE']);
   assert.equal(want.NODE_COMPILE_CACHE, join(dir, '.cache', 'node-compile'));
-  const r = spawnSync(join(dir, 'bin', 'auditrelay'), ['--version'], { encoding: 'utf8', env: base });
+  const r = spawnSync(join(dir, 'bin', name), ['--version'], { encoding: 'utf8', env: base });
   assert.equal(r.status, 0, r.stderr);
   const got = JSON.parse(r.stdout) as Record<string, string>;
   for (const [name, value] of Object.entries(want)) assert.equal(got[name], value, name);
-  const mine = spawnSync(join(dir, 'bin', 'auditrelay'), ['--version'], { encoding: 'utf8', env: { ...base, MALLOC_ARENA_MAX: '1' } });
+  const mine = spawnSync(join(dir, 'bin', name), ['--version'], { encoding: 'utf8', env: { ...base, MALLOC_ARENA_MAX: '1' } });
   assert.equal((JSON.parse(mine.stdout) as Record<string, string>).MALLOC_ARENA_MAX, '1', 'a variable already set is kept');
 });
