@@ -12,6 +12,10 @@ COPY bin ./bin
 COPY src ./src
 COPY conf ./conf
 ENV FLUENTD_CONF=fluent.conf PATH=/opt/auditrelay/bin:$PATH
+# Node's compile cache (bin/node-env) in the container's own /tmp: /opt/auditrelay is not
+# writable by the runtime user, and a warm cache spares ~17 MB of RSS from the second start
+# of a container on (the first start of a new container is cold).
+ENV NODE_COMPILE_CACHE=/tmp/auditrelay-compile-cache
 # Any uid (`-u $(id -u)`) can write the buffer: sticky, world-writable like /tmp.
 RUN mkdir -p /fluentd/etc /fluentd/plugins /var/log/fluent && chmod 1777 /var/log/fluent
 USER node
