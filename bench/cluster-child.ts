@@ -8,6 +8,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { contextSwitches, statusKB } from '../test/support/proc.ts';
 
 const [conf] = process.argv.slice(2);
 const bin = new URL('../bin/auditrelay', import.meta.url).pathname;
@@ -24,16 +25,14 @@ function proc(pid: number, file: string): string {
     return ''; // exited
   }
 }
-const kB = (text: string, field: string): number => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(text)?.[1] ?? 0) * 1024;
+const kB = (text: string, field: string): number => statusKB(text, field, 0) * 1024;
 
 interface Counters { cpu: number; preempted: number; wakeups: number }
 
 /** The counters of one process (its main thread's switches): CPU seconds, preemptions (a busy machine shows here), event-loop wakeups. */
 function counters(pid: number): Counters {
   const fields = proc(pid, 'stat').split(') ')[1]?.split(' ') ?? [];
-  const status = proc(pid, 'status');
-  const switches = (kind: string): number => Number(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { cpu: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS, preempted: switches('nonvoluntary'), wakeups: switches('voluntary') };
+  return { cpu: (Number(fields[11] ?? 0) + Number(fields[12] ?? 0)) / TICKS, ...contextSwitches(proc(pid, 'status')) };
 }
 
 const countersByRole = (): Map<string, Counters> => new Map([...pids].map(([role, pid]) => [role, counters(pid)]));

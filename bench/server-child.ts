@@ -11,6 +11,7 @@ import { createServer } from 'node:https';
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { CertFiles } from '../test/support/certs.ts';
+import { contextSwitches, procStatus } from '../test/support/proc.ts';
 
 const [mode, file] = process.argv.slice(2);
 
@@ -45,12 +46,8 @@ async function receiver(): Promise<{ port: number; close(): Promise<void> }> {
 
 interface Switches { preempted: number; wakeups: number }
 
-/** The main thread's (the event loop's) context switches, as bench/cluster-child.ts reads them for a worker. */
-function switches(): Switches {
-  const status = readFileSync('/proc/self/status', 'utf8');
-  const count = (kind: string): number => Number(new RegExp(`^${kind}_ctxt_switches:\\s+(\\d+)`, 'm').exec(status)?.[1] ?? 0);
-  return { preempted: count('nonvoluntary'), wakeups: count('voluntary') };
-}
+/** The main thread's (the event loop's) context switches. */
+const switches = (): Switches => contextSwitches(procStatus('self'));
 
 function switchesSince(before: Switches): Switches {
   const now = switches();

@@ -27,24 +27,24 @@ export interface LogOptions {
 
 /**
  * Most bytes the log stream holds for a reader that is not keeping up (stdout piped to
- * a stalled `docker logs`, a full disk under -o): past it, lines are dropped and counted
+ * a stalled `docker logs`, a full disk under -o): past it, writes are dropped and counted
  * instead of growing the heap without bound (Fluentd blocks instead: its stdout write
  * holds the whole process, so every source stops answering).
  */
 export const LOG_BUFFER_LIMIT = 16 * 1024 * 1024;
 
-/** Once the stream has drained, one warn line says how many lines were dropped. */
+/** Once the stream has drained, one warn line says how many writes (and bytes) were dropped. */
 function reportDrops(stream: NodeJS.EventEmitter, log: Logger): void {
-  let lines = 0;
+  let writes = 0;
   let bytes = 0;
   stream.on('drop', (data: string) => {
-    lines += 1;
+    writes += 1;
     bytes += Buffer.byteLength(data);
   });
   stream.on('drain', () => {
-    if (lines === 0) return;
-    const dropped = { dropped_writes: lines, dropped_bytes: bytes, limit_bytes: LOG_BUFFER_LIMIT };
-    lines = 0;
+    if (writes === 0) return;
+    const dropped = { dropped_writes: writes, dropped_bytes: bytes, limit_bytes: LOG_BUFFER_LIMIT };
+    writes = 0;
     bytes = 0;
     log.warn(dropped, `the log stream was not read fast enough: ${dropped.dropped_writes} writes of log and out_stdout lines (${dropped.dropped_bytes} bytes) were dropped while more than ${LOG_BUFFER_LIMIT} bytes waited; read stdout steadily (docker logs, the journal) or log to a file with -o`);
   });
@@ -78,6 +78,14 @@ export function createProcessLog(opts: LogOptions = {}): ProcessLog {
       }
     },
   };
+}
+
+/**
+ * An error as Fluentd's log lines carry it (`error_class=… error="…"`). pino serialises an
+ * Error only under `err`; under any other key it would print `{}` without the message.
+ */
+export function errorFields(err: unknown): { error_class: string; error: string } {
+  return err instanceof Error ? { error_class: err.name, error: err.message } : { error_class: typeof err, error: String(err) };
 }
 
 /** Longest client-supplied text a log line carries (see clipForLog). */

@@ -119,7 +119,7 @@ export interface Formatter {
 export interface Parser {
   /** Parses one body; calls `onEvent` per record (a JSON array gives several). */
   parse(text: string, onEvent: (time: EventTime | undefined, record: JsonRecord) => void): void;
-  /** True when the raw body is refused for sure, checked before it is decoded (json: unbalanced brackets in a long body). */
+  /** True when the raw body is refused for sure, checked before it is decoded (json: unbalanced brackets in a long body); asked before parse(). */
   refuses?(body: Uint8Array): boolean;
 }
 

@@ -11,6 +11,7 @@ import { DiskFullBurst } from './disk-full.ts';
 import type { BufferChunk } from './chunk.ts';
 import type { ChunkStorage } from './storage.ts';
 import type { BufferConfig } from './params.ts';
+import { errorFields } from '../log.ts';
 
 const gzipAsync = promisify(gzip);
 
@@ -207,7 +208,7 @@ export class BufferState {
       chunk.reservedBytes -= batch.bytes;
       chunk.reservedRecords -= batch.records;
       this.stageBytes -= batch.bytes;
-      if (!this.#diskFull.refused(err)) this.log.error({ chunk_id: chunk.idHex, error_class: (err as Error).name, error: (err as Error).message }, 'failed to write data into buffer chunk');
+      if (!this.#diskFull.refused(err)) this.log.error({ chunk_id: chunk.idHex, ...errorFields(err) }, 'failed to write data into buffer chunk');
       batch.reject(err);
     } finally {
       chunk.writing = false;
@@ -233,7 +234,7 @@ export class BufferState {
     } catch (err) {
       // Fluentd raises "can't enqueue buffer file"; the chunk still goes to the queue
       // under its staged name so its data is delivered.
-      this.log.error({ chunk_id: chunk.idHex, error_class: (err as Error).name, error: (err as Error).message }, "can't enqueue buffer file");
+      this.log.error({ chunk_id: chunk.idHex, ...errorFields(err) }, "can't enqueue buffer file");
     }
     this.#ready.add(chunk);
     this.#moveReady();

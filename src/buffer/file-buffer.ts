@@ -16,6 +16,7 @@ import { decodeMeta, type ChunkMeta } from './meta.ts';
 import { ConfigError } from '../params/errors.ts';
 import { bufferPathError, checkBufferPath, type BufferPathTarget } from './path-check.ts';
 import { metadataKeyOf, safeOwnerId, type BackupLocation, type ChunkStorage, type ResumedChunks } from './storage.ts';
+import { errorFields } from '../log.ts';
 
 export interface FileBufferOptions extends FileChunkOptions {
   /** `path` as configured (directory, or pattern with `.*`). */
@@ -139,7 +140,7 @@ export class FileBuffer implements ChunkStorage {
       await chunk.copyTo(dir, basename);
       this.#log.warn({ chunk_id: chunk.idHex }, `chunk files are evacuated to ${dir}.`);
     } catch (err) {
-      this.#log.error({ error_class: (err as Error).name, error: (err as Error).message }, 'unexpected error while evacuating chunk files.');
+      this.#log.error(errorFields(err), 'unexpected error while evacuating chunk files.');
     }
   }
 

@@ -12,6 +12,7 @@ import { LatencyBuckets } from './latency.ts';
 import { backupChunk, type BackupLocation } from './storage.ts';
 import { Strftime } from '../time/strftime.ts';
 import { localZone } from '../time/zone.ts';
+import { errorFields } from '../log.ts';
 
 /** Ruby's Time#to_s, as Fluentd's log line prints next_retry_time (`2026-12-04 18:58:03 +0000`, process zone). */
 const RUBY_TIME_TO_S = new Strftime('%Y-%m-%d %H:%M:%S %z');
@@ -198,18 +199,18 @@ export class FlushLoop {
   /** try_flush's rescue of UNRECOVERABLE_ERRORS: no retry; secondary once, else backup. */
   async #unrecoverable(chunk: BufferChunk, usingSecondary: boolean, err: Error): Promise<void> {
     if (this.#secondary && !usingSecondary) {
-      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in primary. Skip retry and flush chunk to secondary');
+      this.#log.warn(errorFields(err), 'got unrecoverable error in primary. Skip retry and flush chunk to secondary');
       try {
         await this.#secondary.write(chunk);
         await this.#commitWrite(chunk, true);
         return;
       } catch (e) {
-        this.#log.warn({ error_class: (e as Error).name, error: (e as Error).message }, 'got an error in secondary for unrecoverable error');
+        this.#log.warn(errorFields(e), 'got an error in secondary for unrecoverable error');
       }
     } else if (usingSecondary) {
-      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in secondary.');
+      this.#log.warn(errorFields(err), 'got unrecoverable error in secondary.');
     } else {
-      this.#log.warn({ error_class: (err as Error).name, error: (err as Error).message }, 'got unrecoverable error in primary and no secondary');
+      this.#log.warn(errorFields(err), 'got unrecoverable error in primary and no secondary');
     }
     if (this.#state.cfg.disable_chunk_backup) {
       this.#log.warn(`disable_chunk_backup is true. ${chunk.idHex} chunk is thrown away`);
@@ -217,7 +218,7 @@ export class FlushLoop {
       try {
         await backupChunk(chunk, this.#backup, this.#log);
       } catch (e) {
-        this.#log.error({ error_class: (e as Error).name, error: (e as Error).message, chunk_id: chunk.idHex }, 'failed to back up chunk');
+        this.#log.error({ ...errorFields(e), chunk_id: chunk.idHex }, 'failed to back up chunk');
       }
     }
     await this.#commitWrite(chunk, usingSecondary);
@@ -241,8 +242,7 @@ export class FlushLoop {
       retry_times: this.retry.steps,
       next_retry_time: RUBY_TIME_TO_S.format(Math.round(this.retry.nextTime), 0, localZone()),
       chunk: chunk.idHex,
-      error_class: err.name,
-      error: err.message,
+      ...errorFields(err),
     }, usingSecondary ? 'failed to flush the buffer with secondary output.' : 'failed to flush the buffer.');
   }
 
@@ -250,14 +250,14 @@ export class FlushLoop {
   async #handleLimitReached(err: Error): Promise<void> {
     let records = 0;
     for (const c of this.#state.queue) records += c.recordCount;
-    this.#log.error({ retry_times: this.retry!.steps, records, error_class: err.name, error: err.message },
+    this.#log.error({ retry_times: this.retry!.steps, records, ...errorFields(err) },
       'Hit limit for retries. dropping all chunks in the buffer queue.');
     for (const c of [...this.#state.queue]) {
       try {
         await this.#state.storage.evacuate(c);
         await this.#state.purge(c);
       } catch (e) {
-        this.#log.error({ error_class: (e as Error).name, error: (e as Error).message }, 'unexpected error while clearing buffer queue');
+        this.#log.error(errorFields(e), 'unexpected error while clearing buffer queue');
       }
     }
     this.#log.debug('buffer queue cleared');

@@ -80,7 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     process.stderr.write(`auditrelay: ${switched}\n`);
     return 1;
   }
-  if (v.dryRun) return await dryRun(configPath, level, v);
+  if (v.dryRun) return dryRun(configPath, level, v);
   const workers = v.workers ?? systemOf(configPath).workers;
   if (workers > 1 && v.noSupervisor) {
     process.stderr.write(`auditrelay: invalid number of workers (must be 1 or unspecified) with --no-supervisor: ${workers}\n`);
@@ -91,7 +91,7 @@ export async function main(argv: string[]): Promise<number> {
 }
 
 /** workers > 1: this process supervises (src/cli/supervisor.ts); -1 = keep running. */
-async function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): Promise<number> {
+function primary(configPath: string, level: Level | undefined, v: FluentdOptions, workers: number): number {
   try {
     startPrimary({ configPath, level, destination: v.log, workers, notes: v.notes });
     if (v.pidFile !== undefined) writePidFile(v.pidFile);

@@ -24,7 +24,7 @@ import { bodyParser, parseDefault, parseWithParser, type ParsedBody } from './ht
 import { CorsPolicy } from './http-cors.ts';
 import { listenError, type ListenTarget } from './listen-error.ts';
 import { HttpStats, type RequestNote } from './http-stats.ts';
-import { clipForLog } from '../log.ts';
+import { clipForLog, errorFields } from '../log.ts';
 import { EmitTurn } from './emit-turn.ts';
 
 export const params = {
@@ -57,12 +57,10 @@ export class HttpInput implements Input {
   readonly #parser: Parser | undefined;
   readonly #cors: CorsPolicy | undefined;
   readonly #app: FastifyInstance;
-  /** Per connection: the latest request's turn (done once its emit was called). */
+  /** Per connection: the latest request handed to #handle, as its turn (done once its emit was called). */
   readonly #emitTurns = new WeakMap<object, EmitTurn>();
   /** Connections whose input stopped parsing: closed once the answer in flight is written. */
   readonly #closeAfter = new WeakSet<object>();
-  /** Per connection: the latest request handed to #handle (its `complete` says whether its body was read). */
-  readonly #reading = new WeakMap<object, IncomingMessage>();
   #port = 0;
   #listening = false;
   readonly #target: ListenTarget;
@@ -111,7 +109,8 @@ export class HttpInput implements Input {
         // Bytes after a request with neither Content-Length nor chunked encoding
         // (its body) parse as garbage: let that request's 400 go out, then close.
         // A request whose own body failed to parse (a bad chunk size) never ends: close at once.
-        if (this.#emitTurns.has(socket) && this.#reading.get(socket)?.complete !== false) this.#closeAfter.add(socket);
+        const latest = this.#emitTurns.get(socket);
+        if (latest !== undefined && latest.req.complete) this.#closeAfter.add(socket);
         else socket.destroy();
       },
     });
@@ -209,9 +208,8 @@ export class HttpInput implements Input {
   async #handle(req: IncomingMessage, res: ServerResponse, bodyStream: Readable | undefined): Promise<void> {
     const socket = req.socket;
     const previous = this.#emitTurns.get(socket);
-    const turn = new EmitTurn();
+    const turn = new EmitTurn(req);
     this.#emitTurns.set(socket, turn);
-    this.#reading.set(socket, req);
     const began = performance.now();
     const note: RequestNote = { tag: undefined, bytes: 0 };
     try {
@@ -220,7 +218,6 @@ export class HttpInput implements Input {
       this.stats.request(note.tag ?? this.#tagOf(req), res.headersSent ? res.statusCode : 500, note.bytes, (performance.now() - began) / 1000);
       turn.release();
       if (this.#emitTurns.get(socket) === turn) this.#emitTurns.delete(socket);
-      if (this.#reading.get(socket) === req) this.#reading.delete(socket);
       if (this.#closeAfter.has(socket) && !this.#emitTurns.has(socket)) socket.end();
     }
   }
@@ -283,7 +280,7 @@ export class HttpInput implements Input {
   }
 
   #emitFailed(res: ServerResponse, err: Error, cors: readonly string[], keepAlive: boolean): void {
-    if (this.#p.dump_error_log) this.#ctx.log.error({ error_class: err.name, error: err.message }, 'failed to emit data');
+    if (this.#p.dump_error_log) this.#ctx.log.error(errorFields(err), 'failed to emit data');
     const retryAfter = (err as { retryAfterSeconds?: number }).retryAfterSeconds;
     const code = (err as { code?: string }).code;
     if (code === 'AR_BUFFER_OVERFLOW' || code === 'AR_BUFFER_DISK_FULL') {

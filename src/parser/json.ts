@@ -9,7 +9,7 @@ import type { ConfigElement } from '../params/element.ts';
 import type { Parser, PluginContext } from '../plugin-api.ts';
 import { EventTime } from '../time/event-time.ts';
 import { TimeParser } from '../time/time-parser.ts';
-import { BALANCE_CHECK_MIN, parseJson } from './json-text.ts';
+import { BALANCE_CHECK_MIN, parseBalancedJson } from './json-text.ts';
 import { unbalancedAt } from './json-balance.ts';
 import { OrderedObject, type JsonObject, type JsonRecord, type JsonValue } from '../value/json-value.ts';
 import { ParserError } from './errors.ts';
@@ -62,7 +62,8 @@ export class JsonParser implements Parser {
   }
 
   parse(text: string, onEvent: (time: EventTime | undefined, record: JsonRecord) => void): void {
-    const value = parseJson(text); // throws JsonSyntaxError
+    // refuses() checked the body's brackets (parseWithParser asks it first): not scanned twice.
+    const value = parseBalancedJson(text); // throws JsonSyntaxError
     if (Array.isArray(value)) {
       // Times are parsed before anything is handed on: one bad time rejects the
       // whole body, as Fluentd's exception aborts the request mid-stream.

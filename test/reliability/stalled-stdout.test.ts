@@ -8,11 +8,12 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { cleanup } from '../support/cleanup.ts';
 import { tempDirFor } from '../support/world.ts';
 import { REPO_ROOT } from '../support/child.ts';
+import { childMemory } from '../support/hostile.ts';
 import { LOG_BUFFER_LIMIT } from '../../src/log.ts';
 
 async function freePort(): Promise<number> {
@@ -34,7 +35,7 @@ function post(port: number, body: string): Promise<number> {
   });
 }
 
-const rssMB = async (pid: number): Promise<number> => Number(/VmRSS:\s+(\d+)/.exec(await readFile(`/proc/${pid}/status`, 'utf8'))![1]) / 1024;
+const rssMB = async (pid: number): Promise<number> => (await childMemory(pid)).rssMB;
 
 test('stdout not read: the log stream drops past its limit, the receiver keeps answering with flat memory, and says how much it dropped', async (t) => {
   const defer = cleanup(t);

@@ -5,6 +5,7 @@ import { readFile } from 'node:fs/promises';
 import type { TLSSocket } from 'node:tls';
 import type { CertFiles } from './certs.ts';
 import { mtlsConnect } from './receiver.ts';
+import { statusKB } from './proc.ts';
 
 /** mulberry32: a small seeded generator, so a failing run can be replayed from its seed. */
 export function rng(seed: number): () => number {
@@ -61,8 +62,7 @@ export function hostileTag(r: () => number, distinct: number): string {
 /** The child's peak resident set (VmHWM) and current one (VmRSS), in MB. */
 export async function childMemory(pid: number): Promise<{ hwmMB: number; rssMB: number }> {
   const status = await readFile(`/proc/${pid}/status`, 'utf8');
-  const kb = (name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { hwmMB: kb('VmHWM') / 1024, rssMB: kb('VmRSS') / 1024 };
+  return { hwmMB: statusKB(status, 'VmHWM') / 1024, rssMB: statusKB(status, 'VmRSS') / 1024 };
 }
 
 /** An mTLS socket to the receiver, resolved once the handshake is done. */
